@@ -1,0 +1,172 @@
+//! `cloudfn`: serve, build and invoke the components of a Spin manifest.
+
+use anyhow::{Context, Result};
+use clap::{Args, Parser, Subcommand};
+use cloudfn_host::engine::Runtime;
+use cloudfn_host::engine::cache::ComponentCache;
+use cloudfn_host::limits::Limits;
+use cloudfn_host::manifest::Manifest;
+use cloudfn_host::trigger::http::{HttpApp, bind, serve};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+#[derive(Parser)]
+#[command(name = "cloudfn", version, about = "A local PaaS sandbox for WebAssembly components described by a Spin manifest")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve every HTTP route of the manifest, one fresh instance per request (like `spin up`).
+    Up(UpArgs),
+    /// Run each component's `[component.X.build]` command (like `spin build`).
+    Build(BuildArgs),
+    /// Call one exported function of a component; arguments and results are WAVE values.
+    Invoke(InvokeArgs),
+}
+
+#[derive(Args)]
+struct ManifestArgs {
+    /// The Spin manifest (version 2).
+    #[arg(short = 'f', long = "from", value_name = "MANIFEST", default_value = "spin.toml")]
+    manifest: PathBuf,
+}
+
+#[derive(Args)]
+struct EngineArgs {
+    /// Directory for precompiled components [default: $XDG_CACHE_HOME/cloudfn or ~/.cache/cloudfn].
+    #[arg(long, env = "CLOUDFN_CACHE_DIR", value_name = "DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Compile components in memory on every start.
+    #[arg(long)]
+    no_cache: bool,
+    #[command(flatten)]
+    limits: Limits,
+}
+
+impl EngineArgs {
+    fn runtime(self) -> Result<Runtime> {
+        let cache = if self.no_cache {
+            None
+        } else {
+            self.cache_dir.or_else(ComponentCache::default_dir)
+        };
+        Ok(Runtime::new(self.limits, cache)?)
+    }
+}
+
+#[derive(Args)]
+struct UpArgs {
+    #[command(flatten)]
+    manifest: ManifestArgs,
+    /// Address to listen on (port 0 picks a free port).
+    #[arg(long, default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Build the components first.
+    #[arg(long)]
+    build: bool,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(Args)]
+struct BuildArgs {
+    #[command(flatten)]
+    manifest: ManifestArgs,
+    /// Build only these components (default: all).
+    #[arg(short = 'c', long = "component-id")]
+    components: Vec<String>,
+}
+
+#[derive(Args)]
+struct InvokeArgs {
+    #[command(flatten)]
+    manifest: ManifestArgs,
+    /// Component id in the manifest.
+    component: String,
+    /// Function: `name`, `interface#name` or `package:ns/interface@version#name`.
+    function: String,
+    /// Arguments, one WAVE value each (for example '"text"', '[1, 2]', '{x: 1}').
+    args: Vec<String>,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    match cli.command {
+        Command::Up(args) => runtime.block_on(up(args)),
+        Command::Build(args) => {
+            let manifest = Manifest::load(&args.manifest.manifest)?;
+            cloudfn_host::build::build(&manifest, &args.components)?;
+            Ok(())
+        }
+        Command::Invoke(args) => runtime.block_on(invoke(args)),
+    }
+}
+
+async fn up(args: UpArgs) -> Result<()> {
+    let manifest = Manifest::load(&args.manifest.manifest)?;
+    if args.build {
+        cloudfn_host::build::build(&manifest, &[])?;
+    }
+    let runtime = Arc::new(args.engine.runtime()?);
+    let app = Arc::new(HttpApp::new(runtime.clone(), &manifest)?);
+    let listener = bind(args.listen).await?;
+    let addr = listener.local_addr()?;
+    println!("Serving http://{addr}");
+    println!("Available Routes:");
+    for (route, component) in app.routes() {
+        let shown = route.strip_suffix("/...").map_or_else(
+            || format!("{route}"),
+            |prefix| format!("{prefix} (wildcard)"),
+        );
+        println!("  {component}: http://{addr}{}", shown.trim_start_matches('/').chars().next().map_or(shown.clone(), |_| if shown.starts_with('/') { shown.clone() } else { format!("/{shown}") }));
+    }
+    tracing::info!("limits: {}", runtime.describe_limits());
+    serve(app, listener, shutdown_signal()).await?;
+    Ok(())
+}
+
+async fn invoke(args: InvokeArgs) -> Result<()> {
+    let manifest = Manifest::load(&args.manifest.manifest)?;
+    let runtime = args.engine.runtime()?;
+    let component = runtime.load(&manifest, &args.component)?;
+    let results =
+        cloudfn_host::invoke::invoke(&runtime, &component, &args.function, &args.args).await?;
+    for result in results {
+        println!("{result}");
+    }
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(term) => term,
+            Err(_) => return ctrl_c.await.unwrap_or(()),
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}

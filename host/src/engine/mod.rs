@@ -1,0 +1,257 @@
+//! The engine layer: one wasmtime `Engine` with the pooling allocator and
+//! epoch interruption, the on-disk cache of precompiled components, the
+//! linker with every interface a guest may import, and fresh stores with the
+//! sandbox limits applied.
+
+pub mod cache;
+pub mod state;
+
+use crate::limits::{Limits, format_size};
+use crate::manifest::{FileMount, Manifest};
+use crate::services::{outbound::OutboundPolicy, variables};
+use cache::{CacheError, CacheOutcome, ComponentCache};
+use state::{Grants, HostState};
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use wasmtime::component::{Component, InstancePre, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime_wasi_http::handler::ProxyPre;
+
+/// How often the epoch advances; guest code is interrupted at this granularity.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// Errors building the engine or loading a component.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// wasmtime refused the configuration.
+    #[error("cannot configure wasmtime: {0}")]
+    Config(String),
+    /// The component's `.wasm` file does not exist.
+    #[error("component `{id}`: {} not found; build it first (`cloudfn build`, or `cloudfn up --build`)", path.display())]
+    MissingComponent {
+        /// Component id.
+        id: String,
+        /// Expected path.
+        path: PathBuf,
+    },
+    /// The component could not be read or compiled.
+    #[error("component `{id}`: {source}")]
+    Cache {
+        /// Component id.
+        id: String,
+        /// What went wrong.
+        source: CacheError,
+    },
+    /// The component imports something the host does not provide, or its grants are invalid.
+    #[error("component `{id}`: {message}")]
+    Link {
+        /// Component id.
+        id: String,
+        /// What went wrong.
+        message: String,
+    },
+}
+
+/// The shared engine, linker and limits.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<HostState>,
+    limits: Limits,
+    cache: ComponentCache,
+    epoch_stop: Arc<AtomicBool>,
+}
+
+/// A component ready to instantiate, with what its manifest grants it.
+pub struct LoadedComponent {
+    /// The component id in the manifest.
+    pub id: String,
+    /// The compiled component.
+    pub component: Component,
+    /// Pre-instantiated with all imports resolved.
+    pub instance_pre: InstancePre<HostState>,
+    /// Present when the component exports `wasi:http` (p2 or p3).
+    pub http: Option<Arc<ProxyPre<HostState>>>,
+    /// What it may touch.
+    pub grants: Grants,
+    /// Where the compiled code came from.
+    pub cache_outcome: CacheOutcome,
+}
+
+impl Runtime {
+    /// Builds the engine for these limits; `cache_dir` of `None` disables the disk cache.
+    pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self, EngineError> {
+        let config_err = |e: wasmtime::Error| EngineError::Config(format!("{e:#}"));
+        let mut pool = PoolingAllocationConfig::new();
+        let slots = limits.max_concurrent.max(1) + 8;
+        pool.total_component_instances(slots)
+            .total_core_instances(slots * 8)
+            .total_memories(slots * 2)
+            .total_tables(slots * 4)
+            .total_stacks(slots)
+            .max_memories_per_component(4)
+            .max_memory_size(usize::try_from(limits.max_memory).unwrap_or(usize::MAX))
+            // Keep the first pages of each slot resident across reuse: a fresh
+            // instance then starts without page faults for its stack and data.
+            .linear_memory_keep_resident(1 << 20)
+            .table_keep_resident(64 << 10);
+        let mut config = Config::new();
+        config
+            .wasm_component_model(true)
+            .wasm_component_model_async(true)
+            .epoch_interruption(true)
+            .max_wasm_stack(usize::try_from(limits.max_stack).unwrap_or(usize::MAX))
+            .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        let engine = Engine::new(&config).map_err(config_err)?;
+
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker).map_err(config_err)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(config_err)?;
+        wasmtime_wasi::p3::add_to_linker(&mut linker).map_err(config_err)?;
+        wasmtime_wasi_http::p3::add_to_linker(&mut linker).map_err(config_err)?;
+        wasmtime_wasi_config::add_to_linker(&mut linker, HostState::config).map_err(config_err)?;
+
+        let epoch_stop = Arc::new(AtomicBool::new(false));
+        let ticker_engine = engine.weak();
+        let stop = epoch_stop.clone();
+        std::thread::Builder::new()
+            .name("cloudfn-epoch".into())
+            .spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    std::thread::sleep(EPOCH_TICK);
+                    match ticker_engine.upgrade() {
+                        Some(engine) => engine.increment_epoch(),
+                        None => break,
+                    }
+                }
+            })
+            .map_err(|e| EngineError::Config(format!("cannot start epoch thread: {e}")))?;
+
+        Ok(Self {
+            engine,
+            linker,
+            limits,
+            cache: ComponentCache::new(cache_dir),
+            epoch_stop,
+        })
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    /// The limits in force.
+    pub fn limits(&self) -> &Limits {
+        &self.limits
+    }
+
+    /// Compiles (or loads from cache) and links component `id` of `manifest`.
+    pub fn load(&self, manifest: &Manifest, id: &str) -> Result<LoadedComponent, EngineError> {
+        let link_err = |message: String| EngineError::Link {
+            id: id.to_owned(),
+            message,
+        };
+        let entry = manifest
+            .components
+            .get(id)
+            .ok_or_else(|| link_err("not defined in the manifest".into()))?;
+        let path = manifest.source_path(entry);
+        if !path.exists() {
+            return Err(EngineError::MissingComponent {
+                id: id.to_owned(),
+                path,
+            });
+        }
+        let (component, cache_outcome) =
+            self.cache
+                .load(&self.engine, &path)
+                .map_err(|source| EngineError::Cache {
+                    id: id.to_owned(),
+                    source,
+                })?;
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| link_err(format!("{e:#}")))?;
+        let http = match wasmtime_wasi_http::p3::bindings::ServicePre::new(instance_pre.clone()) {
+            Ok(pre) => Some(Arc::new(ProxyPre::P3(pre))),
+            Err(_) => wasmtime_wasi_http::p2::bindings::ProxyPre::new(instance_pre.clone())
+                .ok()
+                .map(|pre| Arc::new(ProxyPre::P2(pre))),
+        };
+        let grants = Grants {
+            env: entry
+                .environment
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+            dirs: entry
+                .files
+                .iter()
+                .map(|mount| match mount {
+                    FileMount::Path(p) => (manifest.dir.join(p), format!("/{}", p.trim_start_matches('/'))),
+                    FileMount::Mapping {
+                        source,
+                        destination,
+                    } => (manifest.dir.join(source), destination.clone()),
+                })
+                .map(|(host, guest)| {
+                    if host.is_dir() {
+                        Ok((host, guest))
+                    } else {
+                        Err(link_err(format!(
+                            "files: {} is not a directory (cloudfn mounts directories; glob patterns are not supported)",
+                            host.display()
+                        )))
+                    }
+                })
+                .collect::<Result<_, _>>()?,
+            outbound: OutboundPolicy::new(&entry.allowed_outbound_hosts)
+                .map_err(|e| link_err(e.to_string()))?,
+            variables: variables::resolve(manifest, entry, |k| std::env::var(k).ok())
+                .map_err(|e| link_err(e.to_string()))?,
+        };
+        Ok(LoadedComponent {
+            id: id.to_owned(),
+            component,
+            instance_pre,
+            http,
+            grants,
+            cache_outcome,
+        })
+    }
+
+    /// A fresh store for one instance of `component`, with the memory limit
+    /// and an epoch deadline of the request timeout.
+    pub fn new_store(&self, component: &LoadedComponent) -> wasmtime::Result<Store<HostState>> {
+        let state = HostState::new(&component.grants, self.limits.max_memory)?;
+        let mut store = Store::new(&self.engine, state);
+        store.limiter(|s| &mut s.limiter);
+        let ticks = (self.limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
+        store.set_epoch_deadline(ticks);
+        store.epoch_deadline_trap();
+        Ok(store)
+    }
+
+    /// A one-line description of the limits, for start-up logs.
+    pub fn describe_limits(&self) -> String {
+        let l = &self.limits;
+        format!(
+            "memory {} per instance, timeout {:?}, stack {}, request body {}, response body {}, {} concurrent instances",
+            format_size(l.max_memory),
+            l.timeout,
+            format_size(l.max_stack),
+            format_size(l.max_request_body),
+            format_size(l.max_response_body),
+            l.max_concurrent
+        )
+    }
+}
+
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.epoch_stop.store(true, Ordering::Relaxed);
+    }
+}

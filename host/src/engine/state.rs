@@ -1,0 +1,153 @@
+//! What each store carries: WASI and `wasi:http` contexts, the component's
+//! grants, and the memory limiter that also records peak usage.
+
+use crate::services::outbound::OutboundPolicy;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use wasmtime::component::ResourceTable;
+use wasmtime::ResourceLimiter;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_config::{WasiConfig, WasiConfigVariables};
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+/// What the manifest grants one component. Nothing is granted by default.
+#[derive(Debug, Clone, Default)]
+pub struct Grants {
+    /// Environment variables (`environment`).
+    pub env: Vec<(String, String)>,
+    /// Host directory → guest path (`files`).
+    pub dirs: Vec<(PathBuf, String)>,
+    /// Outgoing HTTP (`allowed_outbound_hosts`).
+    pub outbound: OutboundPolicy,
+    /// Resolved variables (`variables`).
+    pub variables: BTreeMap<String, String>,
+}
+
+/// Memory used by one instance, readable after the store is gone.
+#[derive(Debug, Default)]
+pub struct MemoryUsage {
+    peak: AtomicU64,
+    limit_hit: AtomicBool,
+}
+
+impl MemoryUsage {
+    /// Largest total linear memory the instance had, in bytes.
+    pub fn peak(&self) -> u64 {
+        self.peak.load(Ordering::Relaxed)
+    }
+
+    /// Whether the instance asked for more than its limit.
+    pub fn limit_hit(&self) -> bool {
+        self.limit_hit.load(Ordering::Relaxed)
+    }
+}
+
+/// Caps the total linear memory of an instance and records its peak.
+#[derive(Debug)]
+pub struct MemoryLimiter {
+    max: u64,
+    total: u64,
+    usage: Arc<MemoryUsage>,
+}
+
+impl MemoryLimiter {
+    /// A limiter allowing `max` bytes of linear memory in total.
+    pub fn new(max: u64) -> Self {
+        Self {
+            max,
+            total: 0,
+            usage: Arc::default(),
+        }
+    }
+
+    /// The shared usage record.
+    pub fn usage(&self) -> Arc<MemoryUsage> {
+        self.usage.clone()
+    }
+}
+
+impl ResourceLimiter for MemoryLimiter {
+    fn memory_growing(
+        &mut self,
+        current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        let total = self.total + (desired - current) as u64;
+        if total > self.max {
+            self.usage.limit_hit.store(true, Ordering::Relaxed);
+            return Ok(false);
+        }
+        self.total = total;
+        self.usage.peak.fetch_max(total, Ordering::Relaxed);
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
+
+/// The data of every store.
+pub struct HostState {
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    table: ResourceTable,
+    outbound: OutboundPolicy,
+    config: WasiConfigVariables,
+    /// The memory limiter (installed with `Store::limiter`).
+    pub limiter: MemoryLimiter,
+}
+
+impl HostState {
+    /// Fresh state for one instance with the given grants.
+    pub fn new(grants: &Grants, max_memory: u64) -> wasmtime::Result<Self> {
+        let mut wasi = WasiCtx::builder();
+        wasi.inherit_stdout().inherit_stderr();
+        for (k, v) in &grants.env {
+            wasi.env(k, v);
+        }
+        for (host, guest) in &grants.dirs {
+            wasi.preopened_dir(host, guest, FsPerms::ReadOnly)?;
+        }
+        Ok(Self {
+            wasi: wasi.build(),
+            http: WasiHttpCtx::new(),
+            table: ResourceTable::new(),
+            outbound: grants.outbound.clone(),
+            config: WasiConfigVariables::from_iter(grants.variables.clone()),
+            limiter: MemoryLimiter::new(max_memory),
+        })
+    }
+
+    /// The `wasi:config/store` view.
+    pub fn config(&mut self) -> WasiConfig<'_> {
+        WasiConfig::from(&self.config)
+    }
+}
+
+impl WasiView for HostState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for HostState {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound,
+        }
+    }
+}

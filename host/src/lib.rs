@@ -1,0 +1,16 @@
+//! cloudfn's local PaaS sandbox: a wasmtime host that serves the components
+//! of a Spin manifest over HTTP, one fresh instance per request, with the
+//! limits a platform enforces.
+//!
+//! Layers import only downward:
+//! [`manifest`] → [`services`] → [`engine`] → [`trigger`] → binaries.
+//! [`routes`] and [`limits`] are leaf modules used by several layers.
+
+pub mod build;
+pub mod engine;
+pub mod invoke;
+pub mod limits;
+pub mod manifest;
+pub mod routes;
+pub mod services;
+pub mod trigger;

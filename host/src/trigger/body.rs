@@ -1,0 +1,170 @@
+//! Body wrappers that enforce the request- and response-size limits and the
+//! request deadline while bytes stream, and report when a response is done.
+
+use bytes::Bytes;
+use http_body::{Body, Frame, SizeHint};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::task::{Context, Poll};
+use wasmtime_wasi_http::{Error as HttpError, WasiBody};
+
+/// A request body that fails once more than `limit` bytes arrive, and flags it.
+pub struct LimitedRequestBody {
+    inner: hyper::body::Incoming,
+    limit: u64,
+    seen: u64,
+    exceeded: Arc<AtomicBool>,
+}
+
+impl LimitedRequestBody {
+    /// Wraps `inner`; `exceeded` is set when the limit is crossed.
+    pub fn new(inner: hyper::body::Incoming, limit: u64, exceeded: Arc<AtomicBool>) -> Self {
+        Self {
+            inner,
+            limit,
+            seen: 0,
+            exceeded,
+        }
+    }
+}
+
+impl Body for LimitedRequestBody {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
+        let this = self.get_mut();
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.seen += data.len() as u64;
+                    if this.seen > this.limit {
+                        this.exceeded.store(true, Ordering::Relaxed);
+                        return Poll::Ready(Some(Err(HttpError::HttpRequestBodySize(Some(this.seen)))));
+                    }
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(HttpError::from(e)))),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// Why a response body stopped early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cutoff {
+    /// The guest wrote more than the response limit.
+    TooLarge,
+    /// The request deadline passed while the body was streaming.
+    Deadline,
+    /// The guest's body stream failed.
+    GuestError,
+    /// The client closed the connection before the end.
+    ClientGone,
+}
+
+/// A response body that stops at the size limit or the deadline and calls
+/// `on_done` exactly once, with the bytes sent and any cutoff, when it ends or
+/// is dropped.
+pub struct GuardedResponseBody {
+    inner: WasiBody,
+    limit: u64,
+    sent: u64,
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    on_done: Option<Box<dyn FnOnce(u64, Option<Cutoff>) + Send>>,
+}
+
+impl GuardedResponseBody {
+    /// Wraps `inner`.
+    pub fn new(
+        inner: WasiBody,
+        limit: u64,
+        deadline: tokio::time::Instant,
+        on_done: impl FnOnce(u64, Option<Cutoff>) + Send + 'static,
+    ) -> Self {
+        Self {
+            inner,
+            limit,
+            sent: 0,
+            deadline: Box::pin(tokio::time::sleep_until(deadline)),
+            on_done: Some(Box::new(on_done)),
+        }
+    }
+
+    fn finish(&mut self, cutoff: Option<Cutoff>) {
+        if let Some(done) = self.on_done.take() {
+            done(self.sent, cutoff);
+        }
+    }
+}
+
+impl Body for GuardedResponseBody {
+    type Data = Bytes;
+    type Error = HttpError;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
+        let this = self.get_mut();
+        if this.on_done.is_none() {
+            return Poll::Ready(None);
+        }
+        match Pin::new(&mut this.inner).poll_frame(cx) {
+            Poll::Ready(Some(Ok(frame))) => {
+                if let Some(data) = frame.data_ref() {
+                    this.sent += data.len() as u64;
+                    if this.sent > this.limit {
+                        this.finish(Some(Cutoff::TooLarge));
+                        return Poll::Ready(Some(Err(HttpError::HttpResponseBodySize(Some(this.sent)))));
+                    }
+                }
+                Poll::Ready(Some(Ok(frame)))
+            }
+            Poll::Ready(Some(Err(e))) => {
+                this.finish(Some(Cutoff::GuestError));
+                Poll::Ready(Some(Err(e)))
+            }
+            Poll::Ready(None) => {
+                this.finish(None);
+                Poll::Ready(None)
+            }
+            Poll::Pending => {
+                if this.deadline.as_mut().poll(cx).is_ready() {
+                    this.finish(Some(Cutoff::Deadline));
+                    return Poll::Ready(Some(Err(HttpError::HttpResponseTimeout)));
+                }
+                Poll::Pending
+            }
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.on_done.is_none() || self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl Drop for GuardedResponseBody {
+    fn drop(&mut self) {
+        // Client went away before the end: the request still gets its log line.
+        self.finish(if self.inner.is_end_stream() { None } else { Some(Cutoff::ClientGone) });
+    }
+}

@@ -1,0 +1,493 @@
+//! The HTTP trigger: accepts connections, routes each request to a component
+//! by Spin's rules, and runs it in a fresh instance under the sandbox limits.
+
+use super::body::{Cutoff, GuardedResponseBody, LimitedRequestBody};
+use super::headers::set_spin_headers;
+use crate::engine::state::{HostState, MemoryUsage};
+use crate::engine::{EngineError, LoadedComponent, Runtime};
+use crate::limits::format_size;
+use crate::manifest::Manifest;
+use crate::routes::{RoutePattern, Router};
+use bytes::Bytes;
+use http::{Response, StatusCode, header};
+use http_body_util::{BodyExt, Full};
+use hyper::body::Incoming;
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::Semaphore;
+use wasmtime::component::GuestTaskId;
+use wasmtime::{Store, StoreContextMut, Trap};
+use wasmtime_wasi_http::WasiBody;
+use wasmtime_wasi_http::handler::{
+    ExpirationError, HandlerState, Instance, InstantiationError, ProxyHandler, ShouldAccept,
+    WorkerExpiration, WorkerState, WorkerStatus,
+};
+
+/// Errors starting the HTTP trigger.
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    /// A component could not be loaded.
+    #[error(transparent)]
+    Engine(#[from] EngineError),
+    /// A routed component has no HTTP export.
+    #[error("component `{id}` is routed from `{route}` but exports neither wasi:http/incoming-handler@0.2 nor wasi:http/handler@0.3")]
+    NotHttp {
+        /// Component id.
+        id: String,
+        /// The route.
+        route: String,
+    },
+    /// The listen address is taken.
+    #[error("cannot listen on {addr}: the address is already in use (pick another with --listen)")]
+    AddressInUse {
+        /// The address.
+        addr: SocketAddr,
+    },
+    /// Another socket error.
+    #[error("cannot listen on {addr}: {source}")]
+    Listen {
+        /// The address.
+        addr: SocketAddr,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+}
+
+/// The response body type of the trigger.
+pub type ResponseBody = WasiBody;
+
+/// Every routed component of one manifest, ready to serve.
+pub struct HttpApp {
+    runtime: Arc<Runtime>,
+    router: Router<Arc<RoutedComponent>>,
+    permits: Arc<Semaphore>,
+    next_id: AtomicU64,
+}
+
+struct RoutedComponent {
+    id: String,
+    handler: ProxyHandler<FreshInstances>,
+}
+
+impl HttpApp {
+    /// Loads every component that a `[[trigger.http]]` names.
+    pub fn new(runtime: Arc<Runtime>, manifest: &Manifest) -> Result<Self, ServeError> {
+        let mut loaded: BTreeMap<&str, Arc<RoutedComponent>> = BTreeMap::new();
+        let mut routes = Vec::new();
+        for trigger in &manifest.http_triggers {
+            let routed = match loaded.get(trigger.component.as_str()) {
+                Some(routed) => routed.clone(),
+                None => {
+                    let component = Arc::new(runtime.load(manifest, &trigger.component)?);
+                    tracing::debug!(component = %component.id, cache = ?component.cache_outcome, "loaded");
+                    if component.http.is_none() {
+                        return Err(ServeError::NotHttp {
+                            id: trigger.component.clone(),
+                            route: trigger.route.clone(),
+                        });
+                    }
+                    let routed = Arc::new(RoutedComponent {
+                        id: component.id.clone(),
+                        handler: ProxyHandler::new(FreshInstances {
+                            runtime: runtime.clone(),
+                            component,
+                        }),
+                    });
+                    loaded.insert(&trigger.component, routed.clone());
+                    routed
+                }
+            };
+            // Validated when the manifest was parsed.
+            if let Ok(pattern) = RoutePattern::parse(&trigger.route) {
+                routes.push((pattern, routed));
+            }
+        }
+        let permits = Arc::new(Semaphore::new(runtime.limits().max_concurrent as usize));
+        Ok(Self {
+            runtime,
+            router: Router::new(routes),
+            permits,
+            next_id: AtomicU64::new(1),
+        })
+    }
+
+    /// `(route, component)` pairs, most specific first.
+    pub fn routes(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.router
+            .routes()
+            .map(|(pattern, routed)| (pattern.raw(), routed.id.as_str()))
+    }
+
+    /// Handles one request from `client`.
+    pub async fn handle(
+        &self,
+        mut req: http::Request<Incoming>,
+        client: SocketAddr,
+    ) -> Response<ResponseBody> {
+        let id = self.next_id.fetch_add(1, Ordering::Relaxed);
+        let started = Instant::now();
+        let limits = self.runtime.limits();
+        let mut log = RequestLog {
+            id,
+            method: req.method().to_string(),
+            path: req.uri().path().to_owned(),
+            component: String::new(),
+            started,
+        };
+        let Some(route) = self.router.route(req.uri().path()) else {
+            return log.plain(StatusCode::NOT_FOUND, format!("no route matches {}", req.uri().path()));
+        };
+        let routed = route.target.clone();
+        log.component = routed.id.clone();
+        if let Some(length) = content_length(&req) {
+            if length > limits.max_request_body {
+                return log.plain(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    format!(
+                        "request body of {length} bytes exceeds the limit of {} (--max-request-body)",
+                        format_size(limits.max_request_body)
+                    ),
+                );
+            }
+        }
+        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
+            let mut response = log.plain(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!(
+                    "at capacity: {} instances are running (--max-concurrent); retry shortly",
+                    limits.max_concurrent
+                ),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+            return response;
+        };
+        let uri = req.uri().clone();
+        set_spin_headers(req.headers_mut(), &route, &uri, client);
+        let too_large = Arc::new(AtomicBool::new(false));
+        let req = req.map(|body| {
+            LimitedRequestBody::new(body, limits.max_request_body, too_large.clone()).boxed_unsync()
+        });
+        let trace = Arc::new(RequestTrace::default());
+        let deadline = tokio::time::Instant::now() + limits.timeout;
+        let outcome =
+            tokio::time::timeout_at(deadline, routed.handler.handle(trace.clone(), req)).await;
+        let usage = trace.usage.get().cloned();
+        let failure = match outcome {
+            Ok(Ok(response)) if !too_large.load(Ordering::Relaxed) => {
+                let status = response.status();
+                let max = limits.max_response_body;
+                return response.map(move |body| {
+                    GuardedResponseBody::new(body, max, deadline, move |bytes, cutoff| {
+                        drop(permit);
+                        log.finish(status, usage.as_deref(), bytes, cutoff);
+                    })
+                    .boxed_unsync()
+                });
+            }
+            Ok(Ok(_)) => Failure::BodyTooLarge,
+            Ok(Err(error)) if too_large.load(Ordering::Relaxed) => {
+                let _ = error;
+                Failure::BodyTooLarge
+            }
+            Ok(Err(error)) => classify(&error, &trace, usage.as_deref()),
+            Err(_elapsed) => Failure::Timeout,
+        };
+        drop(permit);
+        let (status, message) = failure.describe(id, &routed.id, limits);
+        log.plain_with(status, message, usage.as_deref())
+    }
+}
+
+/// Accepts connections on `listener` until `shutdown` resolves.
+pub async fn serve(
+    app: Arc<HttpApp>,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()>,
+) -> std::io::Result<()> {
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, client) = tokio::select! {
+            () = &mut shutdown => return Ok(()),
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        tokio::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let app = app.clone();
+                async move { Ok::<_, std::convert::Infallible>(app.handle(req, client).await) }
+            });
+            if let Err(e) = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await
+            {
+                tracing::debug!(error = %e, %client, "connection ended with an error");
+            }
+        });
+    }
+}
+
+/// Binds `addr`, turning "address in use" into a clear error.
+pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
+    TcpListener::bind(addr).await.map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AddrInUse {
+            ServeError::AddressInUse { addr }
+        } else {
+            ServeError::Listen { addr, source }
+        }
+    })
+}
+
+fn content_length<B>(req: &http::Request<B>) -> Option<u64> {
+    req.headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()
+}
+
+/// What the host learns about one request while the guest runs it.
+#[derive(Default)]
+pub struct RequestTrace {
+    usage: OnceLock<Arc<MemoryUsage>>,
+    failure: Mutex<Option<String>>,
+}
+
+/// Why a request did not produce a response.
+#[derive(Debug)]
+enum Failure {
+    Timeout,
+    BodyTooLarge,
+    MemoryLimit,
+    StackOverflow,
+    Capacity(String),
+    Guest(String),
+}
+
+impl Failure {
+    fn describe(&self, id: u64, component: &str, limits: &crate::limits::Limits) -> (StatusCode, String) {
+        match self {
+            Failure::Timeout => (
+                StatusCode::GATEWAY_TIMEOUT,
+                format!("request {id}: component `{component}` did not finish within {:?} (--timeout)", limits.timeout),
+            ),
+            Failure::BodyTooLarge => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "request {id}: request body exceeds the limit of {} (--max-request-body)",
+                    format_size(limits.max_request_body)
+                ),
+            ),
+            Failure::MemoryLimit => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!(
+                    "request {id}: component `{component}` exceeded its memory limit of {} (--max-memory)",
+                    format_size(limits.max_memory)
+                ),
+            ),
+            Failure::StackOverflow => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!(
+                    "request {id}: component `{component}` overflowed its stack of {} (--max-stack)",
+                    format_size(limits.max_stack)
+                ),
+            ),
+            Failure::Capacity(e) => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("request {id}: no instance slot for component `{component}`: {e}"),
+            ),
+            Failure::Guest(e) => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("request {id}: component `{component}` failed: {e}"),
+            ),
+        }
+    }
+}
+
+fn classify(error: &wasmtime::Error, trace: &RequestTrace, usage: Option<&MemoryUsage>) -> Failure {
+    if error.is::<ExpirationError>() {
+        return Failure::Timeout;
+    }
+    if usage.is_some_and(MemoryUsage::limit_hit) {
+        return Failure::MemoryLimit;
+    }
+    if let Some(e) = error.downcast_ref::<InstantiationError<Arc<RequestTrace>>>() {
+        return Failure::Capacity(format!("{:#}", e.error));
+    }
+    let recorded = trace.failure.lock().ok().and_then(|f| f.clone());
+    let trap = error
+        .chain()
+        .find_map(|cause| cause.downcast_ref::<Trap>().copied());
+    match trap {
+        Some(Trap::Interrupt) => Failure::Timeout,
+        Some(Trap::StackOverflow) => Failure::StackOverflow,
+        _ => Failure::Guest(recorded.unwrap_or_else(|| format!("{error:#}"))),
+    }
+}
+
+/// The one log line each request gets.
+struct RequestLog {
+    id: u64,
+    method: String,
+    path: String,
+    component: String,
+    started: Instant,
+}
+
+impl RequestLog {
+    fn plain(self, status: StatusCode, message: String) -> Response<ResponseBody> {
+        self.plain_with(status, message, None)
+    }
+
+    fn plain_with(self, status: StatusCode, message: String, usage: Option<&MemoryUsage>) -> Response<ResponseBody> {
+        if status.is_server_error() {
+            tracing::warn!(id = self.id, "{message}");
+        }
+        self.finish(status, usage, message.len() as u64 + 1, None);
+        let mut response = Response::new(
+            Full::new(Bytes::from(message + "\n"))
+                .map_err(|never| match never {})
+                .boxed_unsync(),
+        );
+        *response.status_mut() = status;
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            http::HeaderValue::from_static("text/plain; charset=utf-8"),
+        );
+        response
+    }
+
+    fn finish(&self, status: StatusCode, usage: Option<&MemoryUsage>, bytes: u64, cutoff: Option<Cutoff>) {
+        let duration_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        let peak_memory = usage.map_or(0, MemoryUsage::peak);
+        tracing::info!(
+            target: "cloudfn::request",
+            id = self.id,
+            method = %self.method,
+            path = %self.path,
+            component = %self.component,
+            status = status.as_u16(),
+            duration_ms = format_args!("{duration_ms:.3}"),
+            peak_memory,
+            bytes,
+            cutoff = ?cutoff,
+        );
+    }
+}
+
+/// `ProxyHandler` state that gives every request a fresh instance.
+struct FreshInstances {
+    runtime: Arc<Runtime>,
+    component: Arc<LoadedComponent>,
+}
+
+impl HandlerState for FreshInstances {
+    type StoreData = HostState;
+    type WorkerExpiration = OneRequestExpiration;
+    type WorkerState = OneRequest;
+
+    async fn instantiate(
+        &self,
+    ) -> wasmtime::Result<Instance<HostState, OneRequestExpiration, OneRequest>> {
+        let mut store = self.runtime.new_store(&self.component)?;
+        let Some(pre) = &self.component.http else {
+            wasmtime::bail!("component `{}` has no HTTP export", self.component.id);
+        };
+        let proxy = pre.instantiate_async(&mut store).await?;
+        let timeout = self.runtime.limits().timeout;
+        Ok(Instance {
+            store,
+            proxy,
+            view: wasmtime_wasi_http::WasiHttpView::http,
+            expiration: OneRequestExpiration {
+                timeout,
+                sleep: Box::pin(tokio::time::sleep(Duration::MAX / 4)),
+            },
+            state: OneRequest {
+                timeout,
+                trace: Mutex::new(None),
+            },
+        })
+    }
+}
+
+/// Worker state: accept exactly one request, then retire the instance.
+struct OneRequest {
+    timeout: Duration,
+    trace: Mutex<Option<Arc<RequestTrace>>>,
+}
+
+impl WorkerState for OneRequest {
+    type StoreData = HostState;
+    type RequestData = Arc<RequestTrace>;
+
+    fn should_accept_request(&self, _concurrent: usize, total: usize) -> ShouldAccept {
+        if total == 0 {
+            ShouldAccept::Yes
+        } else {
+            ShouldAccept::Never
+        }
+    }
+
+    fn on_request_start(
+        &self,
+        store: StoreContextMut<HostState>,
+        trace: Arc<RequestTrace>,
+        _task: GuestTaskId,
+    ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync + 'static>> {
+        let _ = trace.usage.set(store.data().limiter.usage());
+        if let Ok(mut slot) = self.trace.lock() {
+            *slot = Some(trace);
+        }
+        Box::pin(tokio::time::sleep(self.timeout))
+    }
+
+    fn drop(&self, store: Store<HostState>, result: wasmtime::Result<()>) {
+        if let Err(error) = result {
+            let trace = self.trace.lock().ok().and_then(|t| t.clone());
+            if let Some(trace) = trace {
+                if let Ok(mut failure) = trace.failure.lock() {
+                    *failure = Some(format!("{error:#}"));
+                }
+            }
+        }
+        drop(store);
+    }
+}
+
+/// Worker expiration: an idle instance retires at once; a busy one at the timeout.
+struct OneRequestExpiration {
+    timeout: Duration,
+    sleep: Pin<Box<tokio::time::Sleep>>,
+}
+
+impl WorkerExpiration for OneRequestExpiration {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>, status: WorkerStatus, start: Instant) -> Poll<()> {
+        let this = self.get_mut();
+        if let WorkerStatus::Idle = status {
+            return Poll::Ready(());
+        }
+        let deadline = tokio::time::Instant::from_std(start + this.timeout);
+        if this.sleep.deadline() != deadline {
+            this.sleep.as_mut().reset(deadline);
+        }
+        this.sleep.as_mut().poll(cx)
+    }
+}
