@@ -35,7 +35,10 @@ pub enum BuildError {
 /// Runs the build command of each component in `only` (all when empty), in id order.
 /// Returns the ids that had a build command.
 pub fn build(manifest: &Manifest, only: &[String]) -> Result<Vec<String>, BuildError> {
-    if let Some(unknown) = only.iter().find(|id| !manifest.components.contains_key(*id)) {
+    if let Some(unknown) = only
+        .iter()
+        .find(|id| !manifest.components.contains_key(*id))
+    {
         return Err(BuildError::Unknown(unknown.clone()));
     }
     let mut built = Vec::new();

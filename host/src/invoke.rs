@@ -123,11 +123,7 @@ pub fn resolve(
             (Some(want), Some(have)) => {
                 have == want
                     || have.split('@').next() == Some(want)
-                    || have
-                        .split('@')
-                        .next()
-                        .and_then(|h| h.rsplit('/').next())
-                        == Some(want)
+                    || have.split('@').next().and_then(|h| h.rsplit('/').next()) == Some(want)
             }
             (Some(_), None) => false,
         })
@@ -212,7 +208,9 @@ pub async fn invoke(
     match tokio::time::timeout(timeout, func.call_async(&mut store, &values, &mut results)).await {
         Ok(Ok(())) => {}
         Ok(Err(e)) if store.data().limiter.usage().limit_hit() => {
-            return Err(call_err(format!("memory limit exceeded (--max-memory): {e:#}")));
+            return Err(call_err(format!(
+                "memory limit exceeded (--max-memory): {e:#}"
+            )));
         }
         Ok(Err(e)) => return Err(call_err(format!("{e:#}"))),
         Err(_) => return Err(call_err(format!("timed out after {timeout:?} (--timeout)"))),

@@ -269,7 +269,9 @@ impl Manifest {
                 return Err(error(
                     Some(triggers.span()),
                     Some(format!("trigger.{kind}")),
-                    format!("trigger type `{kind}` is not supported by cloudfn up (supported: http)"),
+                    format!(
+                        "trigger type `{kind}` is not supported by cloudfn up (supported: http)"
+                    ),
                 ));
             }
             for (i, trigger) in triggers.get_ref().iter().enumerate() {
@@ -447,12 +449,21 @@ command = "true"
         assert_eq!(m.application.name, "demo");
         assert_eq!(m.http_triggers.len(), 1);
         assert_eq!(m.http_triggers[0].route, "/hello/...");
-        assert_eq!(m.components["hello"].build.as_ref().map(|b| b.command.as_str()), Some("true"));
+        assert_eq!(
+            m.components["hello"]
+                .build
+                .as_ref()
+                .map(|b| b.command.as_str()),
+            Some("true")
+        );
     }
 
     #[test]
     fn unknown_component_names_line_and_key() {
-        let text = VALID.replace("component = \"hello\"\n\n[[trigger", "component = \"nope\"\n\n[[trigger");
+        let text = VALID.replace(
+            "component = \"hello\"\n\n[[trigger",
+            "component = \"nope\"\n\n[[trigger",
+        );
         let e = parse(&text).expect_err("invalid");
         assert_eq!(
             e.to_string(),
@@ -462,7 +473,10 @@ command = "true"
 
     #[test]
     fn unknown_key_names_line_and_table() {
-        let text = VALID.replace("source = \"hello.wasm\"", "source = \"hello.wasm\"\nsorce = 1");
+        let text = VALID.replace(
+            "source = \"hello.wasm\"",
+            "source = \"hello.wasm\"\nsorce = 1",
+        );
         let e = parse(&text).expect_err("invalid");
         assert_eq!(e.line, 20);
         assert_eq!(e.key.as_deref(), Some("component.hello.sorce"));
@@ -472,18 +486,29 @@ command = "true"
     #[test]
     fn wrong_version_is_refused() {
         let e = parse(&VALID.replace("= 2", "= 1")).expect_err("invalid");
-        assert_eq!(e.to_string(), "spin.toml:2:25: `spin_manifest_version`: cloudfn reads Spin manifest version 2 only");
+        assert_eq!(
+            e.to_string(),
+            "spin.toml:2:25: `spin_manifest_version`: cloudfn reads Spin manifest version 2 only"
+        );
     }
 
     #[test]
     fn undefined_variable_is_refused() {
         let e = parse(&VALID.replace("{{ limit }}", "{{ nope }}")).expect_err("invalid");
-        assert!(e.to_string().contains("undefined application variable `nope`"), "{e}");
+        assert!(
+            e.to_string()
+                .contains("undefined application variable `nope`"),
+            "{e}"
+        );
     }
 
     #[test]
     fn bad_route_is_refused() {
         let e = parse(&VALID.replace("/hello/...", "/hello/.../x")).expect_err("invalid");
-        assert!(e.to_string().starts_with("spin.toml:10:9: `trigger.http[0].route`"), "{e}");
+        assert!(
+            e.to_string()
+                .starts_with("spin.toml:11:9: `trigger.http[0].route`"),
+            "{e}"
+        );
     }
 }

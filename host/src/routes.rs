@@ -175,14 +175,12 @@ impl<T> Router<T> {
     /// The best route for `path`, or `None` (→ 404).
     pub fn route(&self, path: &str) -> Option<RouteMatch<'_, T>> {
         self.routes.iter().find_map(|(pattern, target)| {
-            pattern
-                .matches(path)
-                .map(|(params, path_info)| RouteMatch {
-                    target,
-                    pattern,
-                    params,
-                    path_info: path_info.to_owned(),
-                })
+            pattern.matches(path).map(|(params, path_info)| RouteMatch {
+                target,
+                pattern,
+                params,
+                path_info: path_info.to_owned(),
+            })
         })
     }
 }
@@ -203,8 +201,20 @@ mod tests {
     #[test]
     fn routing_rules_table() {
         let table: &[(&[&str], &str, Option<&str>, &str, &[(&str, &str)])] = &[
-            (&["/cart", "/cart/checkout"], "/cart", Some("/cart"), "", &[]),
-            (&["/cart", "/cart/checkout"], "/cart/checkout", Some("/cart/checkout"), "", &[]),
+            (
+                &["/cart", "/cart/checkout"],
+                "/cart",
+                Some("/cart"),
+                "",
+                &[],
+            ),
+            (
+                &["/cart", "/cart/checkout"],
+                "/cart/checkout",
+                Some("/cart/checkout"),
+                "",
+                &[],
+            ),
             (&["/cart"], "/cart/", Some("/cart"), "", &[]),
             (&["/cart"], "/cart/x", None, "", &[]),
             (&["/cart"], "/cartx", None, "", &[]),
@@ -214,16 +224,52 @@ mod tests {
             (&["/one/..."], "/one/", Some("/one/..."), "/", &[]),
             (&["/one/..."], "/one/two", Some("/one/..."), "/two", &[]),
             (&["/one/..."], "/onetwo", None, "", &[]),
-            (&["/one/...", "/one/two/...", "/one/two/three/..."], "/one/two/three/four", Some("/one/two/three/..."), "/four", &[]),
-            (&["/one/two/three/...", "/one/two/...", "/one/..."], "/one/two/x", Some("/one/two/..."), "/x", &[]),
+            (
+                &["/one/...", "/one/two/...", "/one/two/three/..."],
+                "/one/two/three/four",
+                Some("/one/two/three/..."),
+                "/four",
+                &[],
+            ),
+            (
+                &["/one/two/three/...", "/one/two/...", "/one/..."],
+                "/one/two/x",
+                Some("/one/two/..."),
+                "/x",
+                &[],
+            ),
             (&["/one", "/..."], "/one", Some("/one"), "", &[]),
             (&["/one", "/..."], "/two", Some("/..."), "/two", &[]),
-            (&["/users/:id"], "/users/42", Some("/users/:id"), "", &[("id", "42")]),
+            (
+                &["/users/:id"],
+                "/users/42",
+                Some("/users/:id"),
+                "",
+                &[("id", "42")],
+            ),
             (&["/users/:id"], "/users/", None, "", &[]),
             (&["/users/:id"], "/users/42/x", None, "", &[]),
-            (&["/users/:id/..."], "/users/7/files/a.txt", Some("/users/:id/..."), "/files/a.txt", &[("id", "7")]),
-            (&["/users/:id", "/users/me"], "/users/me", Some("/users/me"), "", &[]),
-            (&["/a/:x/:y"], "/a/1/2", Some("/a/:x/:y"), "", &[("x", "1"), ("y", "2")]),
+            (
+                &["/users/:id/..."],
+                "/users/7/files/a.txt",
+                Some("/users/:id/..."),
+                "/files/a.txt",
+                &[("id", "7")],
+            ),
+            (
+                &["/users/:id", "/users/me"],
+                "/users/me",
+                Some("/users/me"),
+                "",
+                &[],
+            ),
+            (
+                &["/a/:x/:y"],
+                "/a/1/2",
+                Some("/a/:x/:y"),
+                "",
+                &[("x", "1"), ("y", "2")],
+            ),
             (&["/image/..."], "/index/map", None, "", &[]),
             (&["/"], "/", Some("/"), "", &[]),
             (&["/"], "/x", None, "", &[]),
@@ -232,10 +278,18 @@ mod tests {
         for (routes, path, expected, info, params) in table {
             let r = router(routes);
             let m = r.route(path);
-            assert_eq!(m.as_ref().map(|m| m.target.as_str()), *expected, "routes {routes:?}, path {path}");
+            assert_eq!(
+                m.as_ref().map(|m| m.target.as_str()),
+                *expected,
+                "routes {routes:?}, path {path}"
+            );
             if let Some(m) = m {
                 assert_eq!(m.path_info, *info, "path-info for {path} under {routes:?}");
-                let got: Vec<(&str, &str)> = m.params.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+                let got: Vec<(&str, &str)> = m
+                    .params
+                    .iter()
+                    .map(|(k, v)| (k.as_str(), v.as_str()))
+                    .collect();
                 assert_eq!(got, *params, "params for {path} under {routes:?}");
             }
         }
@@ -252,13 +306,22 @@ mod tests {
 
     #[test]
     fn invalid_patterns() {
-        assert_eq!(RoutePattern::parse("/a/.../b"), Err(RouteError::WildcardNotLast));
-        assert_eq!(RoutePattern::parse("/a/:/b"), Err(RouteError::EmptyParameter));
+        assert_eq!(
+            RoutePattern::parse("/a/.../b"),
+            Err(RouteError::WildcardNotLast)
+        );
+        assert_eq!(
+            RoutePattern::parse("/a/:/b"),
+            Err(RouteError::EmptyParameter)
+        );
     }
 
     #[test]
     fn prefix_drops_wildcard() {
-        assert_eq!(RoutePattern::parse("/image/...").expect("valid").prefix(), "/image");
+        assert_eq!(
+            RoutePattern::parse("/image/...").expect("valid").prefix(),
+            "/image"
+        );
         assert_eq!(RoutePattern::parse("/...").expect("valid").prefix(), "");
     }
 }

@@ -7,12 +7,17 @@ use cloudfn_host::engine::cache::ComponentCache;
 use cloudfn_host::limits::Limits;
 use cloudfn_host::manifest::Manifest;
 use cloudfn_host::trigger::http::{HttpApp, bind, serve};
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 
 #[derive(Parser)]
-#[command(name = "cloudfn", version, about = "A local PaaS sandbox for WebAssembly components described by a Spin manifest")]
+#[command(
+    name = "cloudfn",
+    version,
+    about = "A local PaaS sandbox for WebAssembly components described by a Spin manifest"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -31,7 +36,12 @@ enum Command {
 #[derive(Args)]
 struct ManifestArgs {
     /// The Spin manifest (version 2).
-    #[arg(short = 'f', long = "from", value_name = "MANIFEST", default_value = "spin.toml")]
+    #[arg(
+        short = 'f',
+        long = "from",
+        value_name = "MANIFEST",
+        default_value = "spin.toml"
+    )]
     manifest: PathBuf,
 }
 
@@ -95,13 +105,24 @@ struct InvokeArgs {
     engine: EngineArgs,
 }
 
-fn main() -> Result<()> {
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -131,11 +152,15 @@ async fn up(args: UpArgs) -> Result<()> {
     println!("Serving http://{addr}");
     println!("Available Routes:");
     for (route, component) in app.routes() {
-        let shown = route.strip_suffix("/...").map_or_else(
-            || format!("{route}"),
-            |prefix| format!("{prefix} (wildcard)"),
-        );
-        println!("  {component}: http://{addr}{}", shown.trim_start_matches('/').chars().next().map_or(shown.clone(), |_| if shown.starts_with('/') { shown.clone() } else { format!("/{shown}") }));
+        let route = if route.starts_with('/') {
+            route.to_owned()
+        } else {
+            format!("/{route}")
+        };
+        match route.strip_suffix("/...") {
+            Some(prefix) => println!("  {component}: http://{addr}{prefix} (wildcard)"),
+            None => println!("  {component}: http://{addr}{route}"),
+        }
     }
     tracing::info!("limits: {}", runtime.describe_limits());
     serve(app, listener, shutdown_signal()).await?;
@@ -158,10 +183,11 @@ async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {
-        let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(term) => term,
-            Err(_) => return ctrl_c.await.unwrap_or(()),
-        };
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => return ctrl_c.await.unwrap_or(()),
+            };
         tokio::select! {
             _ = ctrl_c => {}
             _ = term.recv() => {}

@@ -68,7 +68,11 @@ impl ComponentCache {
     }
 
     /// Loads the component at `wasm`, from the cache when a valid entry exists.
-    pub fn load(&self, engine: &Engine, wasm: &Path) -> Result<(Component, CacheOutcome), CacheError> {
+    pub fn load(
+        &self,
+        engine: &Engine,
+        wasm: &Path,
+    ) -> Result<(Component, CacheOutcome), CacheError> {
         let bytes = std::fs::read(wasm).map_err(|source| CacheError::ReadWasm {
             path: wasm.to_owned(),
             source,
@@ -105,10 +109,11 @@ impl ComponentCache {
         if let Err(e) = write_atomically(&entry, &stored) {
             tracing::warn!(entry = %entry.display(), error = %e, "cannot write cache entry");
         }
-        let component = deserialize_checked(engine, &stored).map_err(|message| CacheError::Compile {
-            path: wasm.to_owned(),
-            message,
-        })?;
+        let component =
+            deserialize_checked(engine, &stored).map_err(|message| CacheError::Compile {
+                path: wasm.to_owned(),
+                message,
+            })?;
         Ok((component, outcome))
     }
 }

@@ -2,7 +2,9 @@
 //! With an empty list (the default) every outgoing request is denied.
 
 use http::uri::Uri;
-use wasmtime_wasi_http::{Error as HttpError, RequestOptions, Result as HttpResult, WasiBody, WasiHttpHooks};
+use wasmtime_wasi_http::{
+    Error as HttpError, RequestOptions, Result as HttpResult, WasiBody, WasiHttpHooks,
+};
 
 /// One allowed destination, as written in the manifest (`https://api.example.com`,
 /// `http://127.0.0.1:8080`, `https://*.example.com`, `*://*:*`).
@@ -21,7 +23,9 @@ pub struct OutboundPolicy {
 
 /// An `allowed_outbound_hosts` entry that cannot be understood.
 #[derive(Debug, thiserror::Error)]
-#[error("invalid allowed_outbound_hosts entry `{0}`: expected scheme://host[:port], for example https://api.example.com or *://*:*")]
+#[error(
+    "invalid allowed_outbound_hosts entry `{0}`: expected scheme://host[:port], for example https://api.example.com or *://*:*"
+)]
 pub struct InvalidHost(pub String);
 
 impl OutboundPolicy {
@@ -67,7 +71,9 @@ impl OutboundPolicy {
                 || a.host.eq_ignore_ascii_case(host)
                 || a.host.strip_prefix("*.").is_some_and(|suffix| {
                     host.len() > suffix.len() + 1
-                        && host.to_ascii_lowercase().ends_with(&format!(".{}", suffix.to_ascii_lowercase()))
+                        && host
+                            .to_ascii_lowercase()
+                            .ends_with(&format!(".{}", suffix.to_ascii_lowercase()))
                 });
             let default_port = match a.scheme.as_str() {
                 "https" => "443",
@@ -122,9 +128,18 @@ mod tests {
         assert!(!allows(&[], "https://example.com/"));
         assert!(allows(&["https://example.com"], "https://example.com/x"));
         assert!(!allows(&["https://example.com"], "http://example.com/x"));
-        assert!(!allows(&["https://example.com"], "https://example.com:8443/x"));
-        assert!(allows(&["https://example.com:8443"], "https://example.com:8443/x"));
-        assert!(allows(&["https://*.example.com"], "https://api.example.com/"));
+        assert!(!allows(
+            &["https://example.com"],
+            "https://example.com:8443/x"
+        ));
+        assert!(allows(
+            &["https://example.com:8443"],
+            "https://example.com:8443/x"
+        ));
+        assert!(allows(
+            &["https://*.example.com"],
+            "https://api.example.com/"
+        ));
         assert!(!allows(&["https://*.example.com"], "https://example.com/"));
         assert!(allows(&["*://*:*"], "http://10.0.0.1:1234/"));
         assert!(allows(&["http://127.0.0.1:*"], "http://127.0.0.1:9/"));

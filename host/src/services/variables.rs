@@ -89,12 +89,15 @@ variables = { token = "{{ token }}" }
 
     #[test]
     fn defaults_env_and_missing() {
-        let m = Manifest::parse(Path::new("spin.toml"), MANIFEST, PathBuf::from(".")).expect("valid");
+        let m =
+            Manifest::parse(Path::new("spin.toml"), MANIFEST, PathBuf::from(".")).expect("valid");
         let a = resolve(&m, &m.components["a"], |_| None).expect("resolves");
         assert_eq!(a["max_mpx"], "50");
         assert_eq!(a["label"], "at most 50 Mpx");
-        let a = resolve(&m, &m.components["a"], |k| (k == "SPIN_VARIABLE_LIMIT").then(|| "9".into()))
-            .expect("resolves");
+        let a = resolve(&m, &m.components["a"], |k| {
+            (k == "SPIN_VARIABLE_LIMIT").then(|| "9".into())
+        })
+        .expect("resolves");
         assert_eq!(a["max_mpx"], "9");
         let e = resolve(&m, &m.components["b"], |_| None).expect_err("missing");
         assert!(e.to_string().contains("SPIN_VARIABLE_TOKEN"), "{e}");

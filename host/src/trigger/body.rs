@@ -44,7 +44,9 @@ impl Body for LimitedRequestBody {
                     this.seen += data.len() as u64;
                     if this.seen > this.limit {
                         this.exceeded.store(true, Ordering::Relaxed);
-                        return Poll::Ready(Some(Err(HttpError::HttpRequestBodySize(Some(this.seen)))));
+                        return Poll::Ready(Some(Err(HttpError::HttpRequestBodySize(Some(
+                            this.seen,
+                        )))));
                     }
                 }
                 Poll::Ready(Some(Ok(frame)))
@@ -130,7 +132,9 @@ impl Body for GuardedResponseBody {
                     this.sent += data.len() as u64;
                     if this.sent > this.limit {
                         this.finish(Some(Cutoff::TooLarge));
-                        return Poll::Ready(Some(Err(HttpError::HttpResponseBodySize(Some(this.sent)))));
+                        return Poll::Ready(Some(Err(HttpError::HttpResponseBodySize(Some(
+                            this.sent,
+                        )))));
                     }
                 }
                 Poll::Ready(Some(Ok(frame)))
@@ -165,6 +169,10 @@ impl Body for GuardedResponseBody {
 impl Drop for GuardedResponseBody {
     fn drop(&mut self) {
         // Client went away before the end: the request still gets its log line.
-        self.finish(if self.inner.is_end_stream() { None } else { Some(Cutoff::ClientGone) });
+        self.finish(if self.inner.is_end_stream() {
+            None
+        } else {
+            Some(Cutoff::ClientGone)
+        });
     }
 }

@@ -46,7 +46,10 @@ pub fn set_spin_headers<T>(
     set("spin-base-path", "/".to_owned());
     set("spin-client-addr", client.to_string());
     for (name, value) in &route.params {
-        set(&format!("spin-path-match-{}", name.to_ascii_lowercase()), value.clone());
+        set(
+            &format!("spin-path-match-{}", name.to_ascii_lowercase()),
+            value.clone(),
+        );
     }
 }
 
@@ -63,9 +66,22 @@ mod tests {
         headers.insert("host", HeaderValue::from_static("example.test:3000"));
         headers.insert("spin-path-info", HeaderValue::from_static("/forged"));
         let uri: http::Uri = "/users/42/files/a?x=1".parse().expect("uri");
-        set_spin_headers(&mut headers, &m, &uri, "127.0.0.1:5555".parse().expect("addr"));
-        let get = |k: &str| headers.get(k).and_then(|v| v.to_str().ok()).unwrap_or("<none>");
-        assert_eq!(get("spin-full-url"), "http://example.test:3000/users/42/files/a?x=1");
+        set_spin_headers(
+            &mut headers,
+            &m,
+            &uri,
+            "127.0.0.1:5555".parse().expect("addr"),
+        );
+        let get = |k: &str| {
+            headers
+                .get(k)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("<none>")
+        };
+        assert_eq!(
+            get("spin-full-url"),
+            "http://example.test:3000/users/42/files/a?x=1"
+        );
         assert_eq!(get("spin-path-info"), "/files/a");
         assert_eq!(get("spin-matched-route"), "/users/:id/...");
         assert_eq!(get("spin-raw-component-route"), "/users/:id/...");

@@ -37,7 +37,9 @@ pub enum ServeError {
     #[error(transparent)]
     Engine(#[from] EngineError),
     /// A routed component has no HTTP export.
-    #[error("component `{id}` is routed from `{route}` but exports neither wasi:http/incoming-handler@0.2 nor wasi:http/handler@0.3")]
+    #[error(
+        "component `{id}` is routed from `{route}` but exports neither wasi:http/incoming-handler@0.2 nor wasi:http/handler@0.3"
+    )]
     NotHttp {
         /// Component id.
         id: String,
@@ -86,7 +88,7 @@ impl HttpApp {
                 Some(routed) => routed.clone(),
                 None => {
                     let component = Arc::new(runtime.load(manifest, &trigger.component)?);
-                    tracing::debug!(component = %component.id, cache = ?component.cache_outcome, "loaded");
+                    tracing::info!(component = %component.id, cache = ?component.cache_outcome, "component loaded");
                     if component.http.is_none() {
                         return Err(ServeError::NotHttp {
                             id: trigger.component.clone(),
@@ -142,7 +144,10 @@ impl HttpApp {
             started,
         };
         let Some(route) = self.router.route(req.uri().path()) else {
-            return log.plain(StatusCode::NOT_FOUND, format!("no route matches {}", req.uri().path()));
+            return log.plain(
+                StatusCode::NOT_FOUND,
+                format!("no route matches {}", req.uri().path()),
+            );
         };
         let routed = route.target.clone();
         log.component = routed.id.clone();
@@ -177,6 +182,7 @@ impl HttpApp {
             LimitedRequestBody::new(body, limits.max_request_body, too_large.clone()).boxed_unsync()
         });
         let trace = Arc::new(RequestTrace::default());
+        let _ = trace.id.set(id);
         let deadline = tokio::time::Instant::now() + limits.timeout;
         let outcome =
             tokio::time::timeout_at(deadline, routed.handler.handle(trace.clone(), req)).await;
@@ -266,8 +272,10 @@ fn content_length<B>(req: &http::Request<B>) -> Option<u64> {
 /// What the host learns about one request while the guest runs it.
 #[derive(Default)]
 pub struct RequestTrace {
+    id: OnceLock<u64>,
     usage: OnceLock<Arc<MemoryUsage>>,
-    failure: Mutex<Option<String>>,
+    /// The error that ended the worker, when it trapped before responding.
+    failure: Mutex<Option<(Option<Trap>, String)>>,
 }
 
 /// Why a request did not produce a response.
@@ -282,11 +290,19 @@ enum Failure {
 }
 
 impl Failure {
-    fn describe(&self, id: u64, component: &str, limits: &crate::limits::Limits) -> (StatusCode, String) {
+    fn describe(
+        &self,
+        id: u64,
+        component: &str,
+        limits: &crate::limits::Limits,
+    ) -> (StatusCode, String) {
         match self {
             Failure::Timeout => (
                 StatusCode::GATEWAY_TIMEOUT,
-                format!("request {id}: component `{component}` did not finish within {:?} (--timeout)", limits.timeout),
+                format!(
+                    "request {id}: component `{component}` did not finish within {:?} (--timeout)",
+                    limits.timeout
+                ),
             ),
             Failure::BodyTooLarge => (
                 StatusCode::PAYLOAD_TOO_LARGE,
@@ -332,14 +348,27 @@ fn classify(error: &wasmtime::Error, trace: &RequestTrace, usage: Option<&Memory
         return Failure::Capacity(format!("{:#}", e.error));
     }
     let recorded = trace.failure.lock().ok().and_then(|f| f.clone());
-    let trap = error
-        .chain()
-        .find_map(|cause| cause.downcast_ref::<Trap>().copied());
+    let trap = trap_of(error).or_else(|| recorded.as_ref().and_then(|(trap, _)| *trap));
+    tracing::warn!(
+        id = trace.id.get().copied().unwrap_or_default(),
+        error = %recorded.map_or_else(|| format!("{error:?}"), |(_, detail)| detail),
+        "guest failed"
+    );
     match trap {
         Some(Trap::Interrupt) => Failure::Timeout,
         Some(Trap::StackOverflow) => Failure::StackOverflow,
-        _ => Failure::Guest(recorded.unwrap_or_else(|| format!("{error:#}"))),
+        Some(trap) => Failure::Guest(format!("trapped: {trap}")),
+        None => Failure::Guest(error.to_string()),
     }
+}
+
+/// The trap at the root of `error`, if it is one.
+fn trap_of(error: &wasmtime::Error) -> Option<Trap> {
+    error.downcast_ref::<Trap>().copied().or_else(|| {
+        error
+            .chain()
+            .find_map(|cause| cause.downcast_ref::<Trap>().copied())
+    })
 }
 
 /// The one log line each request gets.
@@ -356,7 +385,12 @@ impl RequestLog {
         self.plain_with(status, message, None)
     }
 
-    fn plain_with(self, status: StatusCode, message: String, usage: Option<&MemoryUsage>) -> Response<ResponseBody> {
+    fn plain_with(
+        self,
+        status: StatusCode,
+        message: String,
+        usage: Option<&MemoryUsage>,
+    ) -> Response<ResponseBody> {
         if status.is_server_error() {
             tracing::warn!(id = self.id, "{message}");
         }
@@ -374,7 +408,13 @@ impl RequestLog {
         response
     }
 
-    fn finish(&self, status: StatusCode, usage: Option<&MemoryUsage>, bytes: u64, cutoff: Option<Cutoff>) {
+    fn finish(
+        &self,
+        status: StatusCode,
+        usage: Option<&MemoryUsage>,
+        bytes: u64,
+        cutoff: Option<Cutoff>,
+    ) {
         let duration_ms = self.started.elapsed().as_secs_f64() * 1000.0;
         let peak_memory = usage.map_or(0, MemoryUsage::peak);
         tracing::info!(
@@ -464,7 +504,7 @@ impl WorkerState for OneRequest {
             let trace = self.trace.lock().ok().and_then(|t| t.clone());
             if let Some(trace) = trace {
                 if let Ok(mut failure) = trace.failure.lock() {
-                    *failure = Some(format!("{error:#}"));
+                    *failure = Some((trap_of(&error), format!("{error:?}")));
                 }
             }
         }
@@ -479,7 +519,12 @@ struct OneRequestExpiration {
 }
 
 impl WorkerExpiration for OneRequestExpiration {
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>, status: WorkerStatus, start: Instant) -> Poll<()> {
+    fn poll(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        status: WorkerStatus,
+        start: Instant,
+    ) -> Poll<()> {
         let this = self.get_mut();
         if let WorkerStatus::Idle = status {
             return Poll::Ready(());

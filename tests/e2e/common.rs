@@ -1,0 +1,299 @@
+//! Shared test helpers: the fixture components (built once per test run), a
+//! builder that starts the real `cloudfn` binary on `127.0.0.1:0`, and a small
+//! blocking HTTP client.
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The `cloudfn` binary under test.
+pub const CLOUDFN: &str = env!("CARGO_BIN_EXE_cloudfn");
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("host/ has a parent")
+        .to_path_buf()
+}
+
+/// The fixture workspace, with its components built for wasm32-wasip2 (once per run).
+pub fn fixtures() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = repo_root().join("tests/fixtures");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let output = Command::new(cargo)
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--manifest-path",
+            ])
+            .arg(dir.join("Cargo.toml"))
+            // Flags meant for the host build must not leak into the guest build.
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("CARGO_TARGET_DIR")
+            .output()
+            .expect("run cargo to build the fixture components");
+        assert!(
+            output.status.success(),
+            "building fixture components failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        dir
+    })
+}
+
+/// Path of a built fixture component.
+pub fn fixture_wasm(name: &str) -> PathBuf {
+    fixtures().join(format!("target/wasm32-wasip2/release/{name}.wasm"))
+}
+
+/// One cache directory shared by the tests of this run, so each component compiles once.
+pub fn shared_cache_dir() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    DIR.get_or_init(|| tempfile::tempdir().expect("temp dir"))
+        .path()
+}
+
+/// Starts `cloudfn up` with chosen flags.
+pub struct HostBuilder {
+    manifest: PathBuf,
+    args: Vec<String>,
+    cache_dir: PathBuf,
+}
+
+impl HostBuilder {
+    /// A host serving the fixture manifest.
+    pub fn fixtures() -> Self {
+        Self::manifest(fixtures().join("spin.toml"))
+    }
+
+    /// A host serving `manifest`.
+    pub fn manifest(manifest: PathBuf) -> Self {
+        Self {
+            manifest,
+            args: Vec::new(),
+            cache_dir: shared_cache_dir().to_path_buf(),
+        }
+    }
+
+    /// Adds a flag (and its value) to `cloudfn up`.
+    pub fn arg(mut self, arg: impl Into<String>) -> Self {
+        self.args.push(arg.into());
+        self
+    }
+
+    /// Uses its own cache directory.
+    pub fn cache_dir(mut self, dir: &Path) -> Self {
+        self.cache_dir = dir.to_path_buf();
+        self
+    }
+
+    /// Spawns the host and waits until it listens.
+    pub fn start(self) -> Host {
+        let mut child = Command::new(CLOUDFN)
+            .arg("up")
+            .arg("-f")
+            .arg(&self.manifest)
+            .args(["--listen", "127.0.0.1:0", "--cache-dir"])
+            .arg(&self.cache_dir)
+            .args(&self.args)
+            .env("RUST_LOG", "info")
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn cloudfn up");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let stderr = child.stderr.take().expect("stderr");
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                sink.lock().expect("log lock").push(line);
+            }
+        });
+        let stdout = child.stdout.take().expect("stdout");
+        let (tx, rx) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut host = Host {
+            child,
+            addr: "127.0.0.1:0".parse().expect("addr"),
+            log,
+        };
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match rx.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some(addr) = line.strip_prefix("Serving http://") {
+                        host.addr = addr.trim().parse().expect("listen address");
+                        return host;
+                    }
+                }
+                Err(_) => panic!("cloudfn up did not start; stderr:\n{}", host.log_text()),
+            }
+        }
+    }
+}
+
+/// A running `cloudfn up` process, killed on drop.
+pub struct Host {
+    child: Child,
+    /// Where it listens.
+    pub addr: SocketAddr,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Host {
+    /// GET `path`.
+    pub fn get(&self, path: &str) -> Reply {
+        request(self.addr, "GET", path, &[], None)
+    }
+
+    /// POST `body` to `path`.
+    pub fn post(&self, path: &str, body: &[u8]) -> Reply {
+        request(self.addr, "POST", path, &[], Some(body))
+    }
+
+    /// Everything the host wrote to stderr so far.
+    pub fn log_text(&self) -> String {
+        self.log.lock().expect("log lock").join("\n")
+    }
+
+    /// The structured per-request log line for request `id`, waiting briefly for it.
+    pub fn request_log(&self, id: u64) -> String {
+        let needle = format!("id={id} ");
+        self.wait_for_log(|l| l.contains("cloudfn::request") && l.contains(&needle))
+    }
+
+    /// The first log line matching `wanted`, waiting up to five seconds for it.
+    pub fn wait_for_log(&self, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let found = self
+                .log
+                .lock()
+                .expect("log lock")
+                .iter()
+                .find(|l| wanted(l))
+                .cloned();
+            if let Some(line) = found {
+                return line;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected log line not found in:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A response: status, headers (lower-case names) and body.
+#[derive(Debug)]
+pub struct Reply {
+    /// Status code.
+    pub status: u16,
+    /// Headers.
+    pub headers: Vec<(String, String)>,
+    /// Body as text (lossy).
+    pub body: String,
+    /// Body length in bytes.
+    pub body_len: usize,
+    /// Whether the body ended with an error (cut off).
+    pub body_error: bool,
+}
+
+impl Reply {
+    /// First value of header `name`.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Sends one request and reads the whole response.
+pub fn request(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Reply {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)))
+        .build()
+        .into();
+    let url = format!("http://{addr}{path}");
+    let mut builder = ureq::http::Request::builder().method(method).uri(&url);
+    for (k, v) in headers {
+        builder = builder.header(*k, *v);
+    }
+    let response = match body {
+        Some(body) => agent.run(builder.body(body.to_vec()).expect("request")),
+        None => agent.run(builder.body(()).expect("request")),
+    }
+    .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let status = response.status().as_u16();
+    let headers = response
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or("").to_owned()))
+        .collect();
+    let mut bytes = Vec::new();
+    let body_error = response
+        .into_body()
+        .into_with_config()
+        .limit(u64::MAX)
+        .reader()
+        .read_to_end(&mut bytes)
+        .is_err();
+    Reply {
+        status,
+        headers,
+        body_len: bytes.len(),
+        body: String::from_utf8_lossy(&bytes).into_owned(),
+        body_error,
+    }
+}
+
+/// Runs `cloudfn ARGS…` to completion; returns (success, stdout, stderr).
+pub fn cloudfn(args: &[&str], dir: &Path) -> (bool, String, String) {
+    let output = Command::new(CLOUDFN)
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .env("RUST_LOG", "warn")
+        .env_remove("RUST_BACKTRACE")
+        .output()
+        .expect("run cloudfn");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

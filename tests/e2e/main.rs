@@ -1,0 +1,10 @@
+//! End-to-end tests: the real `cloudfn` binary serving real components over
+//! loopback HTTP. Each module covers one area; each test one behaviour.
+
+mod common;
+
+mod cache;
+mod cli;
+mod coverage;
+mod routing;
+mod sandbox;
