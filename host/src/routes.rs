@@ -198,9 +198,17 @@ mod tests {
     }
 
     /// (routes, path, expected route, expected path-info, expected params)
+    type Case = (
+        &'static [&'static str],
+        &'static str,
+        Option<&'static str>,
+        &'static str,
+        &'static [(&'static str, &'static str)],
+    );
+
     #[test]
     fn routing_rules_table() {
-        let table: &[(&[&str], &str, Option<&str>, &str, &[(&str, &str)])] = &[
+        let table: &[Case] = &[
             (
                 &["/cart", "/cart/checkout"],
                 "/cart",

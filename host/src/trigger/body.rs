@@ -79,6 +79,9 @@ pub enum Cutoff {
     ClientGone,
 }
 
+/// Called once when a response body ends: bytes sent, and why it stopped early if it did.
+type OnDone = Box<dyn FnOnce(u64, Option<Cutoff>) + Send>;
+
 /// A response body that stops at the size limit or the deadline and calls
 /// `on_done` exactly once, with the bytes sent and any cutoff, when it ends or
 /// is dropped.
@@ -87,7 +90,7 @@ pub struct GuardedResponseBody {
     limit: u64,
     sent: u64,
     deadline: Pin<Box<tokio::time::Sleep>>,
-    on_done: Option<Box<dyn FnOnce(u64, Option<Cutoff>) + Send>>,
+    on_done: Option<OnDone>,
 }
 
 impl GuardedResponseBody {

@@ -151,16 +151,16 @@ impl HttpApp {
         };
         let routed = route.target.clone();
         log.component = routed.id.clone();
-        if let Some(length) = content_length(&req) {
-            if length > limits.max_request_body {
-                return log.plain(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    format!(
-                        "request body of {length} bytes exceeds the limit of {} (--max-request-body)",
-                        format_size(limits.max_request_body)
-                    ),
-                );
-            }
+        if let Some(length) = content_length(&req)
+            && length > limits.max_request_body
+        {
+            return log.plain(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "request body of {length} bytes exceeds the limit of {} (--max-request-body)",
+                    format_size(limits.max_request_body)
+                ),
+            );
         }
         let Ok(permit) = self.permits.clone().try_acquire_owned() else {
             let mut response = log.plain(
@@ -502,10 +502,10 @@ impl WorkerState for OneRequest {
     fn drop(&self, store: Store<HostState>, result: wasmtime::Result<()>) {
         if let Err(error) = result {
             let trace = self.trace.lock().ok().and_then(|t| t.clone());
-            if let Some(trace) = trace {
-                if let Ok(mut failure) = trace.failure.lock() {
-                    *failure = Some((trap_of(&error), format!("{error:?}")));
-                }
+            if let Some(trace) = trace
+                && let Ok(mut failure) = trace.failure.lock()
+            {
+                *failure = Some((trap_of(&error), format!("{error:?}")));
             }
         }
         drop(store);
