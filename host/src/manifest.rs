@@ -5,6 +5,7 @@
 //! ignored, and anything else is refused with the file, line and key, as
 //! Spin does.
 
+use crate::routes::RoutePattern;
 use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt;
@@ -100,8 +101,8 @@ pub struct Variable {
 /// One `[[trigger.http]]` entry.
 #[derive(Debug, Clone)]
 pub struct HttpTrigger {
-    /// The route pattern as written (`/x`, `/x/:id`, `/x/...`).
-    pub route: String,
+    /// The route pattern (`/x`, `/x/:id`, `/x/...`).
+    pub route: RoutePattern,
     /// The component id serving the route.
     pub component: String,
 }
@@ -278,10 +279,10 @@ impl Manifest {
                 let key = |field: &str| Some(format!("trigger.http[{i}].{field}"));
                 let route = match trigger.route.as_ref().map(|r| (r, r.get_ref())) {
                     Some((_, toml::Value::String(route))) => route.clone(),
-                    Some((r, toml::Value::Table(t)))
+                    // Private endpoints are reachable only through service chaining.
+                    Some((_, toml::Value::Table(t)))
                         if t.get("private").and_then(toml::Value::as_bool) == Some(true) =>
                     {
-                        let _ = r;
                         continue;
                     }
                     Some((r, _)) => {
@@ -321,13 +322,13 @@ impl Manifest {
                         ),
                     ));
                 }
-                if let Err(message) = crate::routes::RoutePattern::parse(&route) {
-                    return Err(error(
+                let route = RoutePattern::parse(&route).map_err(|message| {
+                    error(
                         trigger.route.as_ref().map(Spanned::span),
                         key("route"),
                         message.to_string(),
-                    ));
-                }
+                    )
+                })?;
                 http_triggers.push(HttpTrigger {
                     route,
                     component: component.clone(),
@@ -448,7 +449,7 @@ command = "true"
         let m = parse(VALID).expect("valid");
         assert_eq!(m.application.name, "demo");
         assert_eq!(m.http_triggers.len(), 1);
-        assert_eq!(m.http_triggers[0].route, "/hello/...");
+        assert_eq!(m.http_triggers[0].route.raw(), "/hello/...");
         assert_eq!(
             m.components["hello"]
                 .build

@@ -150,6 +150,12 @@ async fn up(args: UpArgs) -> Result<()> {
     let listener = bind(args.listen).await?;
     let addr = listener.local_addr()?;
     println!("Serving http://{addr}");
+    if manifest.http_triggers.is_empty() {
+        tracing::warn!(
+            "{} has no [[trigger.http]]: every request will get 404",
+            args.manifest.manifest.display()
+        );
+    }
     println!("Available Routes:");
     for (route, component) in app.routes() {
         let route = if route.starts_with('/') {

@@ -7,7 +7,7 @@ use crate::engine::state::{HostState, MemoryUsage};
 use crate::engine::{EngineError, LoadedComponent, Runtime};
 use crate::limits::format_size;
 use crate::manifest::Manifest;
-use crate::routes::{RoutePattern, Router};
+use crate::routes::Router;
 use bytes::Bytes;
 use http::{Response, StatusCode, header};
 use http_body_util::{BodyExt, Full};
@@ -92,7 +92,7 @@ impl HttpApp {
                     if component.http.is_none() {
                         return Err(ServeError::NotHttp {
                             id: trigger.component.clone(),
-                            route: trigger.route.clone(),
+                            route: trigger.route.to_string(),
                         });
                     }
                     let routed = Arc::new(RoutedComponent {
@@ -106,10 +106,7 @@ impl HttpApp {
                     routed
                 }
             };
-            // Validated when the manifest was parsed.
-            if let Ok(pattern) = RoutePattern::parse(&trigger.route) {
-                routes.push((pattern, routed));
-            }
+            routes.push((trigger.route.clone(), routed));
         }
         let permits = Arc::new(Semaphore::new(runtime.limits().max_concurrent as usize));
         Ok(Self {
