@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Throughput side by side, in one run, on one machine: `cloudfn up` vs
-# `wasmtime serve` (wasmtime-cli 48, -O pooling-allocator), both serving the
+# `wasmtime serve` (wasmtime-cli 48, -Scli -O pooling-allocator; -Scli because
+# Rust std imports wasi:cli/environment), both serving the
 # same p2 hello component with a fresh instance per request, loaded by wrk
 # with 16 connections. Rounds alternate between the two servers.
 #
@@ -38,10 +39,18 @@ cf_port=$(free_port)
   >"$work/cloudfn.out" 2>"$work/cloudfn.log" &
 pids+=($!)
 wt_port=$(free_port)
-"$WASMTIME" serve -O pooling-allocator --addr "127.0.0.1:$wt_port" "$WASM" >"$work/wasmtime.out" 2>"$work/wasmtime.log" &
+"$WASMTIME" serve -Scli -O pooling-allocator --addr "127.0.0.1:$wt_port" "$WASM" >"$work/wasmtime.out" 2>"$work/wasmtime.log" &
+pids+=($!)
+# For reference only (not the anchor): wasmtime serve given the same pool
+# tuning cloudfn uses (PAGEMAP_SCAN reset, 4 MiB linear memory kept resident).
+wtt_port=$(free_port)
+"$WASMTIME" serve -Scli -O pooling-allocator -O pooling-pagemap-scan=auto \
+  -O pooling-memory-keep-resident=$((4 << 20)) -O pooling-table-keep-resident=$((64 << 10)) \
+  --addr "127.0.0.1:$wtt_port" "$WASM" >"$work/wasmtime-tuned.out" 2>"$work/wasmtime-tuned.log" &
 pids+=($!)
 wait_up "http://127.0.0.1:$cf_port/"
 wait_up "http://127.0.0.1:$wt_port/"
+wait_up "http://127.0.0.1:$wtt_port/"
 
 run() { # name url -> "rps p99_ms"
   local out
@@ -57,16 +66,19 @@ run() { # name url -> "rps p99_ms"
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "wasmtime: $("$WASMTIME" --version)"
 echo "load: wrk -t$THREADS -c$CONNECTIONS -d$DURATION --latency, $ROUNDS alternating rounds"
-printf '%-6s %-16s %12s %10s\n' round server req/s p99_ms
-cf_all=(); wt_all=(); cf_p99=(); wt_p99=()
+printf '%-6s %-24s %12s %10s\n' round server req/s p99_ms
+cf_all=(); wt_all=(); cf_p99=(); wt_p99=(); wtt_all=(); wtt_p99=()
 for r in $(seq 1 "$ROUNDS"); do
   read -r rps p99 < <(run cloudfn "http://127.0.0.1:$cf_port/")
-  printf '%-6s %-16s %12s %10s\n' "$r" "cloudfn up" "$rps" "$p99"; cf_all+=("$rps"); cf_p99+=("$p99")
+  printf '%-6s %-24s %12s %10s\n' "$r" "cloudfn up" "$rps" "$p99"; cf_all+=("$rps"); cf_p99+=("$p99")
   read -r rps p99 < <(run wasmtime "http://127.0.0.1:$wt_port/")
-  printf '%-6s %-16s %12s %10s\n' "$r" "wasmtime serve" "$rps" "$p99"; wt_all+=("$rps"); wt_p99+=("$p99")
+  printf '%-6s %-24s %12s %10s\n' "$r" "wasmtime serve" "$rps" "$p99"; wt_all+=("$rps"); wt_p99+=("$p99")
+  read -r rps p99 < <(run wasmtime-tuned "http://127.0.0.1:$wtt_port/")
+  printf '%-6s %-24s %12s %10s\n' "$r" "wasmtime serve (tuned)" "$rps" "$p99"; wtt_all+=("$rps"); wtt_p99+=("$p99")
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 cf=$(median "${cf_all[@]}"); wt=$(median "${wt_all[@]}")
 cfp=$(median "${cf_p99[@]}"); wtp=$(median "${wt_p99[@]}")
 echo "median req/s: cloudfn up $cf, wasmtime serve $wt, ratio $(awk -v a="$cf" -v b="$wt" 'BEGIN {printf "%.2f", a/b}')x"
 echo "median p99:   cloudfn up ${cfp} ms, wasmtime serve ${wtp} ms"
+echo "reference:    wasmtime serve (tuned) $(median "${wtt_all[@]}") req/s, p99 $(median "${wtt_p99[@]}") ms"

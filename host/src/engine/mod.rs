@@ -16,7 +16,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use wasmtime::component::{Component, InstancePre, Linker};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::{
+    Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
+};
 use wasmtime_wasi_http::handler::ProxyPre;
 
 /// How often the epoch advances; guest code is interrupted at this granularity.
@@ -92,10 +94,17 @@ impl Runtime {
             .total_stacks(slots)
             .max_memories_per_component(4)
             .max_memory_size(usize::try_from(limits.max_memory).unwrap_or(usize::MAX))
-            // Keep the first pages of each slot resident across reuse: a fresh
-            // instance then starts without page faults for its stack and data.
-            .linear_memory_keep_resident(1 << 20)
-            .table_keep_resident(64 << 10);
+            // Reset a freed slot in place instead of returning its pages to
+            // the kernel: PAGEMAP_SCAN (Linux 6.7+) finds the pages the guest
+            // dirtied in the first 4 MiB and only those are memset back, so
+            // there is no madvise, no cross-core TLB shootdown and no page
+            // fault on the next instantiation. This about doubles requests
+            // per second on small handlers (see README, Performance). Cost:
+            // up to 4 MiB stays resident per warm slot. Older kernels fall
+            // back to memsetting the whole region.
+            .linear_memory_keep_resident(4 << 20)
+            .table_keep_resident(64 << 10)
+            .pagemap_scan(Enabled::Auto);
         let mut config = Config::new();
         config
             .wasm_component_model(true)

@@ -2,9 +2,10 @@
 //! by Spin's rules, and runs it in a fresh instance under the sandbox limits.
 
 use super::body::{Cutoff, GuardedResponseBody, LimitedRequestBody};
+use super::dispatch::{Dispatch, RequestTrace, trap_of};
 use super::headers::set_spin_headers;
-use crate::engine::state::{HostState, MemoryUsage};
-use crate::engine::{EngineError, LoadedComponent, Runtime};
+use crate::engine::state::MemoryUsage;
+use crate::engine::{EngineError, Runtime};
 use crate::limits::format_size;
 use crate::manifest::Manifest;
 use crate::routes::Router;
@@ -15,20 +16,14 @@ use hyper::body::Incoming;
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
-use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
-use wasmtime::component::GuestTaskId;
-use wasmtime::{Store, StoreContextMut, Trap};
+use wasmtime::Trap;
 use wasmtime_wasi_http::WasiBody;
-use wasmtime_wasi_http::handler::{
-    ExpirationError, HandlerState, Instance, InstantiationError, ProxyHandler, ShouldAccept,
-    WorkerExpiration, WorkerState, WorkerStatus,
-};
+use wasmtime_wasi_http::handler::{ExpirationError, InstantiationError};
 
 /// Errors starting the HTTP trigger.
 #[derive(Debug, thiserror::Error)]
@@ -75,7 +70,7 @@ pub struct HttpApp {
 
 struct RoutedComponent {
     id: String,
-    handler: ProxyHandler<FreshInstances>,
+    dispatch: Dispatch,
 }
 
 impl HttpApp {
@@ -89,19 +84,14 @@ impl HttpApp {
                 None => {
                     let component = Arc::new(runtime.load(manifest, &trigger.component)?);
                     tracing::info!(component = %component.id, cache = ?component.cache_outcome, "component loaded");
-                    if component.http.is_none() {
-                        return Err(ServeError::NotHttp {
+                    let id = component.id.clone();
+                    let dispatch = Dispatch::new(runtime.clone(), component).ok_or_else(|| {
+                        ServeError::NotHttp {
                             id: trigger.component.clone(),
                             route: trigger.route.to_string(),
-                        });
-                    }
-                    let routed = Arc::new(RoutedComponent {
-                        id: component.id.clone(),
-                        handler: ProxyHandler::new(FreshInstances {
-                            runtime: runtime.clone(),
-                            component,
-                        }),
-                    });
+                        }
+                    })?;
+                    let routed = Arc::new(RoutedComponent { id, dispatch });
                     loaded.insert(&trigger.component, routed.clone());
                     routed
                 }
@@ -179,17 +169,17 @@ impl HttpApp {
             LimitedRequestBody::new(body, limits.max_request_body, too_large.clone()).boxed_unsync()
         });
         let trace = Arc::new(RequestTrace::default());
-        let _ = trace.id.set(id);
         let deadline = tokio::time::Instant::now() + limits.timeout;
         let outcome =
-            tokio::time::timeout_at(deadline, routed.handler.handle(trace.clone(), req)).await;
-        let usage = trace.usage.get().cloned();
+            tokio::time::timeout_at(deadline, routed.dispatch.call(trace.clone(), req)).await;
+        let usage = trace.usage();
         let failure = match outcome {
-            Ok(Ok(response)) if !too_large.load(Ordering::Relaxed) => {
+            Ok(Ok((response, guest))) if !too_large.load(Ordering::Relaxed) => {
                 let status = response.status();
                 let max = limits.max_response_body;
                 return response.map(move |body| {
                     GuardedResponseBody::new(body, max, deadline, move |bytes, cutoff| {
+                        drop(guest);
                         drop(permit);
                         log.finish(status, usage.as_deref(), bytes, cutoff);
                     })
@@ -201,7 +191,7 @@ impl HttpApp {
                 let _ = error;
                 Failure::BodyTooLarge
             }
-            Ok(Err(error)) => classify(&error, &trace, usage.as_deref()),
+            Ok(Err(error)) => classify(id, &error, &trace, usage.as_deref()),
             Err(_elapsed) => Failure::Timeout,
         };
         drop(permit);
@@ -266,15 +256,6 @@ fn content_length<B>(req: &http::Request<B>) -> Option<u64> {
         .ok()
 }
 
-/// What the host learns about one request while the guest runs it.
-#[derive(Default)]
-pub struct RequestTrace {
-    id: OnceLock<u64>,
-    usage: OnceLock<Arc<MemoryUsage>>,
-    /// The error that ended the worker, when it trapped before responding.
-    failure: Mutex<Option<(Option<Trap>, String)>>,
-}
-
 /// Why a request did not produce a response.
 #[derive(Debug)]
 enum Failure {
@@ -334,7 +315,12 @@ impl Failure {
     }
 }
 
-fn classify(error: &wasmtime::Error, trace: &RequestTrace, usage: Option<&MemoryUsage>) -> Failure {
+fn classify(
+    id: u64,
+    error: &wasmtime::Error,
+    trace: &RequestTrace,
+    usage: Option<&MemoryUsage>,
+) -> Failure {
     if error.is::<ExpirationError>() {
         return Failure::Timeout;
     }
@@ -344,10 +330,10 @@ fn classify(error: &wasmtime::Error, trace: &RequestTrace, usage: Option<&Memory
     if let Some(e) = error.downcast_ref::<InstantiationError<Arc<RequestTrace>>>() {
         return Failure::Capacity(format!("{:#}", e.error));
     }
-    let recorded = trace.failure.lock().ok().and_then(|f| f.clone());
+    let recorded = trace.failure();
     let trap = trap_of(error).or_else(|| recorded.as_ref().and_then(|(trap, _)| *trap));
     tracing::warn!(
-        id = trace.id.get().copied().unwrap_or_default(),
+        id,
         error = %recorded.map_or_else(|| format!("{error:?}"), |(_, detail)| detail),
         "guest failed"
     );
@@ -357,15 +343,6 @@ fn classify(error: &wasmtime::Error, trace: &RequestTrace, usage: Option<&Memory
         Some(trap) => Failure::Guest(format!("trapped: {trap}")),
         None => Failure::Guest(error.to_string()),
     }
-}
-
-/// The trap at the root of `error`, if it is one.
-fn trap_of(error: &wasmtime::Error) -> Option<Trap> {
-    error.downcast_ref::<Trap>().copied().or_else(|| {
-        error
-            .chain()
-            .find_map(|cause| cause.downcast_ref::<Trap>().copied())
-    })
 }
 
 /// The one log line each request gets.
@@ -426,110 +403,5 @@ impl RequestLog {
             bytes,
             cutoff = ?cutoff,
         );
-    }
-}
-
-/// `ProxyHandler` state that gives every request a fresh instance.
-struct FreshInstances {
-    runtime: Arc<Runtime>,
-    component: Arc<LoadedComponent>,
-}
-
-impl HandlerState for FreshInstances {
-    type StoreData = HostState;
-    type WorkerExpiration = OneRequestExpiration;
-    type WorkerState = OneRequest;
-
-    async fn instantiate(
-        &self,
-    ) -> wasmtime::Result<Instance<HostState, OneRequestExpiration, OneRequest>> {
-        let mut store = self.runtime.new_store(&self.component)?;
-        let Some(pre) = &self.component.http else {
-            wasmtime::bail!("component `{}` has no HTTP export", self.component.id);
-        };
-        let proxy = pre.instantiate_async(&mut store).await?;
-        let timeout = self.runtime.limits().timeout;
-        Ok(Instance {
-            store,
-            proxy,
-            view: wasmtime_wasi_http::WasiHttpView::http,
-            expiration: OneRequestExpiration {
-                timeout,
-                sleep: Box::pin(tokio::time::sleep(Duration::MAX / 4)),
-            },
-            state: OneRequest {
-                timeout,
-                trace: Mutex::new(None),
-            },
-        })
-    }
-}
-
-/// Worker state: accept exactly one request, then retire the instance.
-struct OneRequest {
-    timeout: Duration,
-    trace: Mutex<Option<Arc<RequestTrace>>>,
-}
-
-impl WorkerState for OneRequest {
-    type StoreData = HostState;
-    type RequestData = Arc<RequestTrace>;
-
-    fn should_accept_request(&self, _concurrent: usize, total: usize) -> ShouldAccept {
-        if total == 0 {
-            ShouldAccept::Yes
-        } else {
-            ShouldAccept::Never
-        }
-    }
-
-    fn on_request_start(
-        &self,
-        store: StoreContextMut<HostState>,
-        trace: Arc<RequestTrace>,
-        _task: GuestTaskId,
-    ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync + 'static>> {
-        let _ = trace.usage.set(store.data().limiter.usage());
-        if let Ok(mut slot) = self.trace.lock() {
-            *slot = Some(trace);
-        }
-        Box::pin(tokio::time::sleep(self.timeout))
-    }
-
-    fn drop(&self, store: Store<HostState>, result: wasmtime::Result<()>) {
-        if let Err(error) = result {
-            let trace = self.trace.lock().ok().and_then(|t| t.clone());
-            if let Some(trace) = trace
-                && let Ok(mut failure) = trace.failure.lock()
-            {
-                *failure = Some((trap_of(&error), format!("{error:?}")));
-            }
-        }
-        drop(store);
-    }
-}
-
-/// Worker expiration: an idle instance retires at once; a busy one at the timeout.
-struct OneRequestExpiration {
-    timeout: Duration,
-    sleep: Pin<Box<tokio::time::Sleep>>,
-}
-
-impl WorkerExpiration for OneRequestExpiration {
-    fn poll(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        status: WorkerStatus,
-        start: Instant,
-    ) -> Poll<()> {
-        let this = self.get_mut();
-        if let WorkerStatus::Idle = status {
-            return Poll::Ready(());
-        }
-        let deadline = tokio::time::Instant::from_std(start + this.timeout);
-        if this.sleep.deadline() != deadline {
-            this.sleep.as_mut().reset(deadline);
-        }
-        this.sleep.as_mut().poll(cx)
     }
 }

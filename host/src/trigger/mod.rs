@@ -2,5 +2,6 @@
 //! trigger (`cloudfn up`); event delivery and stream mode join here.
 
 pub mod body;
+pub mod dispatch;
 pub mod headers;
 pub mod http;
