@@ -1,0 +1,213 @@
+//! Component glue: the typed `scorer` export and the HTTP face over WASI.
+
+use crate::http_face::{self, MAX_JSON_BODY, NdjsonStream, Reply};
+use crate::scoring::{self, Scorer};
+use std::sync::OnceLock;
+use wasip2::http::types::{
+    Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
+};
+use wasip2::io::streams::{InputStream, OutputStream, StreamError};
+
+wit_bindgen::generate!({ path: "../../wit/sentiment", world: "sentiment" });
+
+use exports::cloudfn::sentiment::scorer::{self as wit, Guest};
+
+struct Sentiment;
+
+fn scorer() -> &'static Scorer {
+    static SCORER: OnceLock<Scorer> = OnceLock::new();
+    SCORER.get_or_init(Scorer::new)
+}
+
+fn to_wit(s: scoring::Scores) -> wit::Scores {
+    wit::Scores {
+        neg: s.neg,
+        neu: s.neu,
+        pos: s.pos,
+        compound: s.compound,
+    }
+}
+
+impl Guest for Sentiment {
+    fn score(text: String) -> wit::Scores {
+        to_wit(scorer().score(&text))
+    }
+
+    fn score_batch(texts: Vec<String>) -> Vec<wit::Scores> {
+        let scorer = scorer();
+        texts.iter().map(|t| to_wit(scorer.score(t))).collect()
+    }
+
+    fn classify(s: wit::Scores) -> wit::Label {
+        let scores = scoring::Scores {
+            neg: s.neg,
+            neu: s.neu,
+            pos: s.pos,
+            compound: s.compound,
+        };
+        match scoring::classify(&scores) {
+            scoring::Label::Positive => wit::Label::Positive,
+            scoring::Label::Neutral => wit::Label::Neutral,
+            scoring::Label::Negative => wit::Label::Negative,
+        }
+    }
+
+    fn aggregate(texts: Vec<String>) -> wit::Summary {
+        let s = scoring::aggregate(scorer(), texts.iter().map(String::as_str));
+        wit::Summary {
+            count: s.count,
+            positives: s.positives,
+            neutrals: s.neutrals,
+            negatives: s.negatives,
+            mean_compound: s.mean_compound,
+            most_positive: s.most_positive,
+            most_negative: s.most_negative,
+        }
+    }
+}
+
+export!(Sentiment);
+
+struct Http;
+
+wasip2::http::proxy::export!(Http);
+
+/// What the request asks for.
+enum Route {
+    Score,
+    Aggregate,
+}
+
+impl wasip2::exports::http::incoming_handler::Guest for Http {
+    fn handle(request: IncomingRequest, out: ResponseOutparam) {
+        let full = request.path_with_query().unwrap_or_default();
+        let path = full.split('?').next().unwrap_or("");
+        let route = match path.trim_end_matches('/') {
+            "/sentiment" => Route::Score,
+            "/sentiment/aggregate" => Route::Aggregate,
+            _ => {
+                return send(
+                    out,
+                    Reply::error(
+                        404,
+                        format!(
+                            "no such endpoint: {path} (POST /sentiment or /sentiment/aggregate)"
+                        ),
+                    ),
+                    &[],
+                );
+            }
+        };
+        if !matches!(request.method(), Method::Post) {
+            return send(
+                out,
+                Reply::error(405, "use POST with a JSON or NDJSON body"),
+                &[("allow", "POST")],
+            );
+        }
+        let ndjson = request
+            .headers()
+            .get("content-type")
+            .iter()
+            .any(|v| v.starts_with(b"application/x-ndjson"));
+        let Ok(body) = request.consume() else {
+            return send(out, Reply::error(400, "request body unavailable"), &[]);
+        };
+        let Ok(input) = body.stream() else {
+            return send(out, Reply::error(400, "request body unavailable"), &[]);
+        };
+        if ndjson {
+            stream_ndjson(out, &input, matches!(route, Route::Aggregate));
+        } else {
+            let reply = match read_up_to(&input, MAX_JSON_BODY + 1) {
+                Ok(bytes) => match route {
+                    Route::Score => http_face::score_json(scorer(), &bytes),
+                    Route::Aggregate => http_face::aggregate_json(scorer(), &bytes),
+                },
+                Err(message) => Reply::error(400, message),
+            };
+            send(out, reply, &[]);
+        }
+        drop(input);
+        let _ = IncomingBody::finish(body);
+    }
+}
+
+/// Reads at most `limit` bytes (reading one more than the caller's maximum detects "too large").
+fn read_up_to(input: &InputStream, limit: usize) -> Result<Vec<u8>, String> {
+    let mut bytes = Vec::new();
+    while bytes.len() < limit {
+        match input.blocking_read((limit - bytes.len()).min(64 << 10) as u64) {
+            Ok(chunk) => bytes.extend_from_slice(&chunk),
+            Err(StreamError::Closed) => break,
+            Err(StreamError::LastOperationFailed(e)) => {
+                return Err(format!("reading the body failed: {}", e.to_debug_string()));
+            }
+        }
+    }
+    Ok(bytes)
+}
+
+fn stream_ndjson(out: ResponseOutparam, input: &InputStream, aggregate: bool) {
+    let Some((body, output)) = start(out, 200, "application/x-ndjson", &[]) else {
+        return;
+    };
+    let mut stream = NdjsonStream::new(scorer(), aggregate);
+    let mut pending = Vec::new();
+    loop {
+        match input.blocking_read(64 << 10) {
+            Ok(chunk) => {
+                stream.push(&chunk, &mut pending);
+                if write_all(&output, &pending).is_err() {
+                    return;
+                }
+                pending.clear();
+            }
+            Err(StreamError::Closed) => break,
+            // The client went away or the host cut the body (size limit): stop.
+            Err(StreamError::LastOperationFailed(_)) => return,
+        }
+    }
+    stream.finish(&mut pending);
+    if write_all(&output, &pending).is_ok() {
+        drop(output);
+        let _ = OutgoingBody::finish(body, None);
+    }
+}
+
+fn start(
+    out: ResponseOutparam,
+    status: u16,
+    content_type: &str,
+    extra: &[(&str, &str)],
+) -> Option<(OutgoingBody, OutputStream)> {
+    let headers = Fields::new();
+    let _ = headers.set("content-type", &[content_type.as_bytes().to_vec()]);
+    for (k, v) in extra {
+        let _ = headers.set(k, &[v.as_bytes().to_vec()]);
+    }
+    let response = OutgoingResponse::new(headers);
+    let _ = response.set_status_code(status);
+    let body = response.body().ok()?;
+    ResponseOutparam::set(out, Ok(response));
+    let output = body.write().ok()?;
+    Some((body, output))
+}
+
+fn send(out: ResponseOutparam, reply: Reply, extra: &[(&str, &str)]) {
+    let Some((body, output)) = start(out, reply.status, reply.content_type, extra) else {
+        return;
+    };
+    if write_all(&output, &reply.body).is_ok() {
+        drop(output);
+        let _ = OutgoingBody::finish(body, None);
+    }
+}
+
+/// `blocking-write-and-flush` takes at most 4096 bytes a call.
+fn write_all(output: &OutputStream, bytes: &[u8]) -> Result<(), StreamError> {
+    for chunk in bytes.chunks(4096) {
+        output.blocking_write_and_flush(chunk)?;
+    }
+    Ok(())
+}
