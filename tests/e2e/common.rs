@@ -56,6 +56,48 @@ pub fn fixture_wasm(name: &str) -> PathBuf {
     fixtures().join(format!("target/wasm32-wasip2/release/{name}.wasm"))
 }
 
+/// The product manifest (`spin.toml` at the root) with every function built
+/// for wasm32-wasip2 (once per run, in `target/e2e-wasm` so the nested build
+/// never waits on the outer one), its sources pointing at those builds.
+pub fn product_manifest() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let root = repo_root();
+        let target = root.join("target/e2e-wasm");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let output = Command::new(cargo)
+            .current_dir(&root)
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip2",
+                "--workspace",
+                "--exclude",
+                "cloudfn-host",
+                "--target-dir",
+            ])
+            .arg(&target)
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .output()
+            .expect("run cargo to build the functions");
+        assert!(
+            output.status.success(),
+            "building the functions failed:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        let text = std::fs::read_to_string(root.join("spin.toml")).expect("root spin.toml");
+        let redirected = text.replace(
+            "source = \"target/wasm32-wasip2/release/",
+            &format!("source = \"{}/wasm32-wasip2/release/", target.display()),
+        );
+        let manifest = target.join("spin.toml");
+        std::fs::write(&manifest, redirected).expect("write the redirected manifest");
+        manifest
+    })
+}
+
 /// One cache directory shared by the tests of this run, so each component compiles once.
 pub fn shared_cache_dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();

@@ -6,5 +6,6 @@ mod common;
 mod cache;
 mod cli;
 mod coverage;
+mod functions;
 mod routing;
 mod sandbox;

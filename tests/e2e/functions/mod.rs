@@ -1,0 +1,4 @@
+//! One module per product function (`tests/e2e/functions/<component>.rs`),
+//! each driving the component of the root `spin.toml` end to end.
+
+mod sentiment;
