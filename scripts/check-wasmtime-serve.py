@@ -7,7 +7,8 @@ check one route of each answers 2xx. Run by hand, not in CI.
     python3 scripts/check-wasmtime-serve.py tests/fixtures/spin.toml
 
 The path checked is `[component.X.tool.cloudfn] check_path` when set, else the
-route with `:name` segments filled in and a trailing `/...` dropped.
+route with `:name` segments filled in and a trailing `/...` dropped; with
+`check_body` (and optional `check_content_type`) the check is a POST of it.
 """
 import os
 import shutil
@@ -55,6 +56,10 @@ def main():
         component = manifest["component"][cid]
         wasm = os.path.join(base, component["source"])
         path = check_path(route, component)
+        tool = component.get("tool", {}).get("cloudfn", {})
+        body = tool.get("check_body")
+        data = body.encode() if body is not None else None
+        headers = {"content-type": tool.get("check_content_type", "application/json")} if data else {}
         port = free_port()
         env_flags = [f"--env={k}={v}" for k, v in component.get("environment", {}).items()]
         proc = subprocess.Popen(
@@ -65,7 +70,8 @@ def main():
             deadline = time.time() + 60
             while time.time() < deadline:
                 try:
-                    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+                    req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=data, headers=headers)
+                    with urllib.request.urlopen(req, timeout=10) as r:
                         status = r.status
                     break
                 except urllib.error.HTTPError as e:
@@ -81,7 +87,8 @@ def main():
             proc.wait()
         ok = status is not None and 200 <= status < 300
         failures += not ok
-        print(f"{'ok  ' if ok else 'FAIL'} {cid:<20} GET {path:<24} -> {status} {detail if not ok else ''}")
+        method = "POST" if data else "GET"
+        print(f"{'ok  ' if ok else 'FAIL'} {cid:<20} {method} {path:<24} -> {status} {detail if not ok else ''}")
     print(f"{len(checked) - failures} passed, {failures} failed")
     sys.exit(1 if failures else 0)
 
