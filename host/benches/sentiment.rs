@@ -20,8 +20,10 @@ const ROUNDS: usize = 5;
 
 /// 10,000 tweet-like texts: the parity corpus's short texts, cycled, each made distinct.
 fn texts() -> Vec<String> {
-    let corpus = std::fs::read_to_string(common::repo_root().join("functions/sentiment/tests/parity/corpus.jsonl"))
-        .expect("parity corpus");
+    let corpus = std::fs::read_to_string(
+        common::repo_root().join("functions/sentiment/tests/parity/corpus.jsonl"),
+    )
+    .expect("parity corpus");
     let base: Vec<String> = corpus
         .lines()
         .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
@@ -44,8 +46,13 @@ fn main() {
     // The component, through wasmtime: a fresh instance per round, one score-batch call.
     let manifest = Manifest::load(common::product_manifest()).expect("product manifest");
     let runtime = Runtime::new(Limits::default(), None).expect("engine");
-    let component = runtime.load(&manifest, "sentiment").expect("sentiment component");
-    let tokio = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio");
+    let component = runtime
+        .load(&manifest, "sentiment")
+        .expect("sentiment component");
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
     let arg = Val::List(texts.iter().map(|t| Val::String(t.clone())).collect());
     let mut wasm_runs = Vec::new();
     let mut checksum_wasm = 0.0;
@@ -53,7 +60,11 @@ fn main() {
         let started = Instant::now();
         checksum_wasm = tokio.block_on(async {
             let mut store = runtime.new_store(&component).expect("store");
-            let instance = component.instance_pre.instantiate_async(&mut store).await.expect("instance");
+            let instance = component
+                .instance_pre
+                .instantiate_async(&mut store)
+                .await
+                .expect("instance");
             let iface = instance
                 .get_export_index(&mut store, None, "cloudfn:sentiment/scorer@0.1.0")
                 .expect("scorer export");
@@ -79,7 +90,10 @@ fn main() {
         checksum_native = texts.iter().map(|t| scorer.score(t).compound).sum();
         native_runs.push(started.elapsed());
     }
-    assert!((checksum_wasm - checksum_native).abs() < 1e-9, "component and native disagree");
+    assert!(
+        (checksum_wasm - checksum_native).abs() < 1e-9,
+        "component and native disagree"
+    );
 
     // vaderSentiment 3.3.2 in Python, same texts, best of the same rounds.
     let input = std::env::temp_dir().join("cloudfn-sentiment-bench.json");
@@ -100,23 +114,49 @@ print(best, total)
 "#,
         path = input.display().to_string()
     );
-    let output = Command::new("python3").arg("-c").arg(&script).output().expect("python3");
-    assert!(output.status.success(), "python: {}", String::from_utf8_lossy(&output.stderr));
+    let output = Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .expect("python3");
+    assert!(
+        output.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     let stdout = String::from_utf8_lossy(&output.stdout);
     let mut parts = stdout.split_whitespace();
-    let python = Duration::from_secs_f64(parts.next().and_then(|v| v.parse().ok()).expect("seconds"));
+    let python =
+        Duration::from_secs_f64(parts.next().and_then(|v| v.parse().ok()).expect("seconds"));
     let checksum_python: f64 = parts.next().and_then(|v| v.parse().ok()).expect("checksum");
-    assert!((checksum_python - checksum_native).abs() < 1e-6, "python and rust disagree");
+    assert!(
+        (checksum_python - checksum_native).abs() < 1e-6,
+        "python and rust disagree"
+    );
 
     let (wasm, native) = (best(wasm_runs), best(native_runs));
     let rate = |d: Duration| TEXTS as f64 / d.as_secs_f64();
     println!("{TEXTS} texts, best of {ROUNDS} rounds (scorer construction included)");
     println!("{:<40} {:>10} {:>14}", "implementation", "ms", "texts/s");
-    for (name, d) in [("component score-batch (wasmtime)", wasm), ("same Rust code, native", native), ("vaderSentiment 3.3.2 (Python)", python)] {
-        println!("{name:<40} {:>10.1} {:>14.0}", d.as_secs_f64() * 1000.0, rate(d));
+    for (name, d) in [
+        ("component score-batch (wasmtime)", wasm),
+        ("same Rust code, native", native),
+        ("vaderSentiment 3.3.2 (Python)", python),
+    ] {
+        println!(
+            "{name:<40} {:>10.1} {:>14.0}",
+            d.as_secs_f64() * 1000.0,
+            rate(d)
+        );
     }
-    println!("component vs Python: {:.1}x the throughput", python.as_secs_f64() / wasm.as_secs_f64());
-    println!("component / native time ratio: {:.2}", wasm.as_secs_f64() / native.as_secs_f64());
+    println!(
+        "component vs Python: {:.1}x the throughput",
+        python.as_secs_f64() / wasm.as_secs_f64()
+    );
+    println!(
+        "component / native time ratio: {:.2}",
+        wasm.as_secs_f64() / native.as_secs_f64()
+    );
 }
 
 fn compound_sum(list: &Val) -> f64 {
@@ -124,10 +164,15 @@ fn compound_sum(list: &Val) -> f64 {
     items
         .iter()
         .filter_map(|item| match item {
-            Val::Record(fields) => fields.iter().find(|(k, _)| k == "compound").and_then(|(_, v)| match v {
-                Val::Float64(f) => Some(*f),
-                _ => None,
-            }),
+            Val::Record(fields) => {
+                fields
+                    .iter()
+                    .find(|(k, _)| k == "compound")
+                    .and_then(|(_, v)| match v {
+                        Val::Float64(f) => Some(*f),
+                        _ => None,
+                    })
+            }
             _ => None,
         })
         .sum()

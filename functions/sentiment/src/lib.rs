@@ -7,6 +7,7 @@
 
 pub mod http_face;
 pub mod scoring;
+pub mod vader;
 
 // Generated bindings export functions with `export_name` and unsafe glue.
 #[cfg(target_family = "wasm")]

@@ -1,7 +1,7 @@
 //! VADER scoring, labels and aggregation: plain Rust, the same natively and in the component.
 
+use crate::vader::Vader;
 use serde::Serialize;
-use vader_parity::SentimentIntensityAnalyzer;
 
 /// VADER's four numbers for one text, at the reference's precision.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
@@ -30,7 +30,7 @@ pub enum Label {
 
 /// Scores texts; build one and reuse it (construction parses the lexicons).
 pub struct Scorer {
-    analyzer: SentimentIntensityAnalyzer,
+    vader: Vader,
 }
 
 impl Default for Scorer {
@@ -43,13 +43,13 @@ impl Scorer {
     /// A scorer with VADER's lexicons loaded.
     pub fn new() -> Self {
         Self {
-            analyzer: SentimentIntensityAnalyzer::new(),
+            vader: Vader::new(),
         }
     }
 
     /// Scores one text.
     pub fn score(&self, text: &str) -> Scores {
-        let s = self.analyzer.polarity_scores(text);
+        let s = self.vader.polarity_scores(text);
         Scores {
             neg: s.neg,
             neu: s.neu,

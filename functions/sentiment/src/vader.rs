@@ -1,0 +1,675 @@
+//! VADER (Hutto & Gilbert, ICWSM-14), a line-by-line port of vaderSentiment
+//! 3.3.2's `polarity_scores`, built for speed: one pass to split words,
+//! lower-casing only when a word has capitals, FxHash lookups, no string
+//! joins for n-grams. Quirks of the reference are kept on purpose, because
+//! parity is the contract: `_but_check` finds each value's *first* equal
+//! element, `_negation_check` keeps Python's `and`/`or` precedence, emoji are
+//! replaced one code point at a time, and the valence sum follows the chosen
+//! Python ([`PythonSum`]: CPython 3.11, which generated the parity corpus,
+//! folds plainly; 3.12+ compensates). The lexicons in
+//! `data/` are the reference's own files (MIT licence).
+
+use rustc_hash::{FxHashMap, FxHashSet};
+use std::borrow::Cow;
+
+const B_INCR: f64 = 0.293;
+const B_DECR: f64 = -0.293;
+const C_INCR: f64 = 0.733;
+const N_SCALAR: f64 = -0.74;
+
+const NEGATE: &[&str] = &[
+    "aint",
+    "arent",
+    "cannot",
+    "cant",
+    "couldnt",
+    "darent",
+    "didnt",
+    "doesnt",
+    "ain't",
+    "aren't",
+    "can't",
+    "couldn't",
+    "daren't",
+    "didn't",
+    "doesn't",
+    "dont",
+    "hadnt",
+    "hasnt",
+    "havent",
+    "isnt",
+    "mightnt",
+    "mustnt",
+    "neither",
+    "don't",
+    "hadn't",
+    "hasn't",
+    "haven't",
+    "isn't",
+    "mightn't",
+    "mustn't",
+    "neednt",
+    "needn't",
+    "never",
+    "none",
+    "nope",
+    "nor",
+    "not",
+    "nothing",
+    "nowhere",
+    "oughtnt",
+    "shant",
+    "shouldnt",
+    "uhuh",
+    "wasnt",
+    "werent",
+    "oughtn't",
+    "shan't",
+    "shouldn't",
+    "uh-uh",
+    "wasn't",
+    "weren't",
+    "without",
+    "wont",
+    "wouldnt",
+    "won't",
+    "wouldn't",
+    "rarely",
+    "seldom",
+    "despite",
+];
+
+const BOOSTERS: &[(&str, f64)] = &[
+    ("absolutely", B_INCR),
+    ("amazingly", B_INCR),
+    ("awfully", B_INCR),
+    ("completely", B_INCR),
+    ("considerable", B_INCR),
+    ("considerably", B_INCR),
+    ("decidedly", B_INCR),
+    ("deeply", B_INCR),
+    ("effing", B_INCR),
+    ("enormous", B_INCR),
+    ("enormously", B_INCR),
+    ("entirely", B_INCR),
+    ("especially", B_INCR),
+    ("exceptional", B_INCR),
+    ("exceptionally", B_INCR),
+    ("extreme", B_INCR),
+    ("extremely", B_INCR),
+    ("fabulously", B_INCR),
+    ("flipping", B_INCR),
+    ("flippin", B_INCR),
+    ("frackin", B_INCR),
+    ("fracking", B_INCR),
+    ("fricking", B_INCR),
+    ("frickin", B_INCR),
+    ("frigging", B_INCR),
+    ("friggin", B_INCR),
+    ("fully", B_INCR),
+    ("fuckin", B_INCR),
+    ("fucking", B_INCR),
+    ("fuggin", B_INCR),
+    ("fugging", B_INCR),
+    ("greatly", B_INCR),
+    ("hella", B_INCR),
+    ("highly", B_INCR),
+    ("hugely", B_INCR),
+    ("incredible", B_INCR),
+    ("incredibly", B_INCR),
+    ("intensely", B_INCR),
+    ("major", B_INCR),
+    ("majorly", B_INCR),
+    ("more", B_INCR),
+    ("most", B_INCR),
+    ("particularly", B_INCR),
+    ("purely", B_INCR),
+    ("quite", B_INCR),
+    ("really", B_INCR),
+    ("remarkably", B_INCR),
+    ("so", B_INCR),
+    ("substantially", B_INCR),
+    ("thoroughly", B_INCR),
+    ("total", B_INCR),
+    ("totally", B_INCR),
+    ("tremendous", B_INCR),
+    ("tremendously", B_INCR),
+    ("uber", B_INCR),
+    ("unbelievably", B_INCR),
+    ("unusually", B_INCR),
+    ("utter", B_INCR),
+    ("utterly", B_INCR),
+    ("very", B_INCR),
+    ("almost", B_DECR),
+    ("barely", B_DECR),
+    ("hardly", B_DECR),
+    ("just enough", B_DECR),
+    ("kind of", B_DECR),
+    ("kinda", B_DECR),
+    ("kindof", B_DECR),
+    ("kind-of", B_DECR),
+    ("less", B_DECR),
+    ("little", B_DECR),
+    ("marginal", B_DECR),
+    ("marginally", B_DECR),
+    ("occasional", B_DECR),
+    ("occasionally", B_DECR),
+    ("partly", B_DECR),
+    ("scarce", B_DECR),
+    ("scarcely", B_DECR),
+    ("slight", B_DECR),
+    ("slightly", B_DECR),
+    ("somewhat", B_DECR),
+    ("sort of", B_DECR),
+    ("sorta", B_DECR),
+    ("sortof", B_DECR),
+    ("sort-of", B_DECR),
+];
+
+const SPECIAL_CASES: &[(&str, f64)] = &[
+    ("the shit", 3.0),
+    ("the bomb", 3.0),
+    ("bad ass", 1.5),
+    ("badass", 1.5),
+    ("bus stop", 0.0),
+    ("yeah right", -2.0),
+    ("kiss of death", -1.5),
+    ("to die for", 3.0),
+    ("beating heart", 3.5),
+];
+
+/// The four numbers, rounded as the reference rounds them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Polarity {
+    /// Negative proportion (3 decimals).
+    pub neg: f64,
+    /// Neutral proportion (3 decimals).
+    pub neu: f64,
+    /// Positive proportion (3 decimals).
+    pub pos: f64,
+    /// Compound score (4 decimals).
+    pub compound: f64,
+}
+
+/// How Python's `sum()` adds the word valences: the one place where the
+/// reference's result depends on the interpreter version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PythonSum {
+    /// A plain left fold, as CPython up to 3.11 (which generated the parity corpus).
+    #[default]
+    Plain,
+    /// Neumaier-compensated, as CPython 3.12 and later sum floats.
+    Compensated,
+}
+
+impl PythonSum {
+    fn sum(self, values: &[f64]) -> f64 {
+        match self {
+            PythonSum::Plain => values.iter().fold(0.0, |acc, v| acc + v),
+            PythonSum::Compensated => {
+                let (mut sum, mut c) = (0.0f64, 0.0f64);
+                for &x in values {
+                    let t = sum + x;
+                    if sum.abs() >= x.abs() {
+                        c += (sum - t) + x;
+                    } else {
+                        c += (x - t) + sum;
+                    }
+                    sum = t;
+                }
+                if c != 0.0 && c.is_finite() {
+                    sum + c
+                } else {
+                    sum
+                }
+            }
+        }
+    }
+}
+
+/// The lexicons, loaded once.
+pub struct Vader {
+    sum: PythonSum,
+    lexicon: FxHashMap<Box<str>, f64>,
+    emoji: FxHashMap<char, Box<str>>,
+    boosters: FxHashMap<&'static str, f64>,
+    negate: FxHashSet<&'static str>,
+    special: FxHashMap<&'static str, f64>,
+}
+
+impl Default for Vader {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+/// One word of the text: as written, lower-cased, and what the lexicon says of it.
+struct Word<'a> {
+    lower: Cow<'a, str>,
+    valence: Option<f64>,
+    upper: bool,
+}
+
+impl Vader {
+    /// Loads the reference lexicons (about 11,000 lines); sums as CPython 3.11.
+    pub fn new() -> Self {
+        Self::with_sum(PythonSum::Plain)
+    }
+
+    /// Loads the lexicons, summing valences as the given Python would.
+    pub fn with_sum(sum: PythonSum) -> Self {
+        let mut lexicon = FxHashMap::default();
+        let text = include_str!("../data/vader_lexicon.txt");
+        for line in text.trim_end_matches('\n').split('\n') {
+            if line.is_empty() {
+                continue;
+            }
+            let mut fields = py_strip(line).split('\t');
+            if let (Some(word), Some(measure)) = (fields.next(), fields.next())
+                && let Ok(measure) = measure.parse::<f64>()
+            {
+                lexicon.insert(Box::from(word), measure);
+            }
+        }
+        let mut emoji = FxHashMap::default();
+        for line in include_str!("../data/emoji_utf8_lexicon.txt")
+            .trim_end_matches('\n')
+            .split('\n')
+        {
+            let mut fields = py_strip(line).split('\t');
+            if let (Some(key), Some(description)) = (fields.next(), fields.next()) {
+                // The reference walks the text one code point at a time, so
+                // only single-code-point keys can ever match.
+                let mut chars = key.chars();
+                if let (Some(c), None) = (chars.next(), chars.next()) {
+                    emoji.insert(c, Box::from(description));
+                }
+            }
+        }
+        Self {
+            sum,
+            lexicon,
+            emoji,
+            boosters: BOOSTERS.iter().copied().collect(),
+            negate: NEGATE.iter().copied().collect(),
+            special: SPECIAL_CASES.iter().copied().collect(),
+        }
+    }
+
+    /// `SentimentIntensityAnalyzer.polarity_scores`.
+    pub fn polarity_scores(&self, text: &str) -> Polarity {
+        let text = self.replace_emoji(text);
+        let text = py_strip(&text);
+        let words: Vec<Word<'_>> = text
+            .split(py_isspace)
+            .filter(|w| !w.is_empty())
+            .map(|token| {
+                let raw = strip_punc_if_word(token);
+                let lower = py_lower(raw);
+                let valence = self.lexicon.get(&*lower).copied();
+                Word {
+                    lower,
+                    valence,
+                    upper: py_isupper(raw),
+                }
+            })
+            .collect();
+        let allcaps = words.iter().filter(|w| w.upper).count();
+        let is_cap_diff = allcaps > 0 && allcaps < words.len();
+
+        let mut sentiments: Vec<f64> = Vec::with_capacity(words.len());
+        for (i, word) in words.iter().enumerate() {
+            if self.boosters.contains_key(&*word.lower)
+                || (word.lower == "kind" && words.get(i + 1).is_some_and(|n| n.lower == "of"))
+            {
+                sentiments.push(0.0);
+                continue;
+            }
+            sentiments.push(self.sentiment_valence(&words, i, is_cap_diff));
+        }
+        but_check(&words, &mut sentiments);
+        score_valence(&sentiments, self.sum.sum(&sentiments), text)
+    }
+
+    fn replace_emoji<'t>(&self, text: &'t str) -> Cow<'t, str> {
+        if text.is_ascii() || !text.chars().any(|c| self.emoji.contains_key(&c)) {
+            return Cow::Borrowed(text);
+        }
+        let mut out = String::with_capacity(text.len() + 32);
+        let mut prev_space = true;
+        for c in text.chars() {
+            match self.emoji.get(&c) {
+                Some(description) => {
+                    if !prev_space {
+                        out.push(' ');
+                    }
+                    out.push_str(description);
+                    prev_space = false;
+                }
+                None => {
+                    out.push(c);
+                    prev_space = c == ' ';
+                }
+            }
+        }
+        Cow::Owned(out)
+    }
+
+    fn sentiment_valence(&self, words: &[Word<'_>], i: usize, is_cap_diff: bool) -> f64 {
+        let word = &words[i];
+        let Some(base) = word.valence else {
+            return 0.0;
+        };
+        let lower = |k: usize| words[k].lower.as_ref();
+        let mut valence = base;
+        if word.lower == "no" && i != words.len() - 1 && words[i + 1].valence.is_some() {
+            valence = 0.0;
+        }
+        if (i > 0 && lower(i - 1) == "no")
+            || (i > 1 && lower(i - 2) == "no")
+            || (i > 2 && lower(i - 3) == "no" && matches!(lower(i - 1), "or" | "nor"))
+        {
+            valence = base * N_SCALAR;
+        }
+        if word.upper && is_cap_diff {
+            if valence > 0.0 {
+                valence += C_INCR;
+            } else {
+                valence -= C_INCR;
+            }
+        }
+        for start_i in 0..3 {
+            if i > start_i && words[i - (start_i + 1)].valence.is_none() {
+                let mut s = self.scalar_inc_dec(&words[i - (start_i + 1)], valence, is_cap_diff);
+                if start_i == 1 && s != 0.0 {
+                    s *= 0.95;
+                }
+                if start_i == 2 && s != 0.0 {
+                    s *= 0.9;
+                }
+                valence += s;
+                valence = self.negation_check(valence, words, start_i, i);
+                if start_i == 2 {
+                    valence = self.special_idioms_check(valence, words, i);
+                }
+            }
+        }
+        least_check(valence, words, i)
+    }
+
+    fn scalar_inc_dec(&self, word: &Word<'_>, valence: f64, is_cap_diff: bool) -> f64 {
+        let Some(&boost) = self.boosters.get(&*word.lower) else {
+            return 0.0;
+        };
+        let mut scalar = if valence < 0.0 { -boost } else { boost };
+        if word.upper && is_cap_diff {
+            if valence > 0.0 {
+                scalar += C_INCR;
+            } else {
+                scalar -= C_INCR;
+            }
+        }
+        scalar
+    }
+
+    fn negated(&self, lower: &str) -> bool {
+        self.negate.contains(lower) || lower.contains("n't")
+    }
+
+    fn negation_check(&self, valence: f64, words: &[Word<'_>], start_i: usize, i: usize) -> f64 {
+        let lower = |k: usize| words[k].lower.as_ref();
+        match start_i {
+            0 if self.negated(lower(i - 1)) => valence * N_SCALAR,
+            1 if lower(i - 2) == "never" && matches!(lower(i - 1), "so" | "this") => valence * 1.25,
+            1 if lower(i - 2) == "without" && lower(i - 1) == "doubt" => valence,
+            1 if self.negated(lower(i - 2)) => valence * N_SCALAR,
+            // Python: `a and (b or c) or (d or e)`.
+            2 if (lower(i - 3) == "never" && matches!(lower(i - 2), "so" | "this"))
+                || matches!(lower(i - 1), "so" | "this") =>
+            {
+                valence * 1.25
+            }
+            2 if lower(i - 3) == "without"
+                && (lower(i - 2) == "doubt" || lower(i - 1) == "doubt") =>
+            {
+                valence
+            }
+            2 if self.negated(lower(i - 3)) => valence * N_SCALAR,
+            _ => valence,
+        }
+    }
+
+    fn special_idioms_check(&self, mut valence: f64, words: &[Word<'_>], i: usize) -> f64 {
+        let lower = |k: usize| words[k].lower.as_ref();
+        let mut buffer = String::new();
+        let mut lookup = |parts: &[&str]| -> Option<f64> {
+            buffer.clear();
+            for (n, part) in parts.iter().enumerate() {
+                if n > 0 {
+                    buffer.push(' ');
+                }
+                buffer.push_str(part);
+            }
+            self.special.get(buffer.as_str()).copied()
+        };
+        let sequences: [&[&str]; 5] = [
+            &[lower(i - 1), lower(i)],
+            &[lower(i - 2), lower(i - 1), lower(i)],
+            &[lower(i - 2), lower(i - 1)],
+            &[lower(i - 3), lower(i - 2), lower(i - 1)],
+            &[lower(i - 3), lower(i - 2)],
+        ];
+        if let Some(v) = sequences.iter().find_map(|seq| lookup(seq)) {
+            valence = v;
+        }
+        if words.len() - 1 > i
+            && let Some(v) = lookup(&[lower(i), lower(i + 1)])
+        {
+            valence = v;
+        }
+        if words.len() - 1 > i + 1
+            && let Some(v) = lookup(&[lower(i), lower(i + 1), lower(i + 2)])
+        {
+            valence = v;
+        }
+        // Multi-word boosters ("kind of", "sort of", "just enough") before the word.
+        for ngram in [
+            [lower(i - 3), lower(i - 2), lower(i - 1)].join(" "),
+            [lower(i - 3), lower(i - 2)].join(" "),
+            [lower(i - 2), lower(i - 1)].join(" "),
+        ] {
+            if let Some(b) = self.boosters.get(ngram.as_str()) {
+                valence += b;
+            }
+        }
+        valence
+    }
+}
+
+fn least_check(valence: f64, words: &[Word<'_>], i: usize) -> f64 {
+    let lower = |k: usize| words[k].lower.as_ref();
+    if i > 1 && words[i - 1].valence.is_none() && lower(i - 1) == "least" {
+        if lower(i - 2) != "at" && lower(i - 2) != "very" {
+            return valence * N_SCALAR;
+        }
+    } else if i > 0 && words[i - 1].valence.is_none() && lower(i - 1) == "least" {
+        return valence * N_SCALAR;
+    }
+    valence
+}
+
+/// `_but_check`, including its quirk: each value is looked up by equality and
+/// the *first* equal element is the one rescaled.
+fn but_check(words: &[Word<'_>], sentiments: &mut [f64]) {
+    let Some(bi) = words.iter().position(|w| w.lower == "but") else {
+        return;
+    };
+    for k in 0..sentiments.len() {
+        let sentiment = sentiments[k];
+        let si = sentiments.iter().position(|&s| s == sentiment).unwrap_or(k);
+        if si < bi {
+            sentiments[si] = sentiment * 0.5;
+        } else if si > bi {
+            sentiments[si] = sentiment * 1.5;
+        }
+    }
+}
+
+fn score_valence(sentiments: &[f64], sum: f64, text: &str) -> Polarity {
+    if sentiments.is_empty() {
+        return Polarity {
+            neg: 0.0,
+            neu: 0.0,
+            pos: 0.0,
+            compound: 0.0,
+        };
+    }
+    let mut sum_s = sum;
+    let ep = (text.matches('!').count().min(4)) as f64 * 0.292;
+    let qm_count = text.matches('?').count();
+    let qm = match qm_count {
+        0 | 1 => 0.0,
+        2 | 3 => qm_count as f64 * 0.18,
+        _ => 0.96,
+    };
+    let amplifier = ep + qm;
+    if sum_s > 0.0 {
+        sum_s += amplifier;
+    } else if sum_s < 0.0 {
+        sum_s -= amplifier;
+    }
+    let compound = normalize(sum_s);
+    let (mut pos_sum, mut neg_sum, mut neu_count) = (0.0, 0.0, 0u32);
+    for &s in sentiments {
+        if s > 0.0 {
+            pos_sum += s + 1.0;
+        }
+        if s < 0.0 {
+            neg_sum += s - 1.0;
+        }
+        if s == 0.0 {
+            neu_count += 1;
+        }
+    }
+    if pos_sum > neg_sum.abs() {
+        pos_sum += amplifier;
+    } else if pos_sum < neg_sum.abs() {
+        neg_sum -= amplifier;
+    }
+    let total = pos_sum + neg_sum.abs() + f64::from(neu_count);
+    Polarity {
+        neg: py_round((neg_sum / total).abs(), 3),
+        neu: py_round((f64::from(neu_count) / total).abs(), 3),
+        pos: py_round((pos_sum / total).abs(), 3),
+        compound: py_round(compound, 4),
+    }
+}
+
+fn normalize(score: f64) -> f64 {
+    (score / (score * score + 15.0).sqrt()).clamp(-1.0, 1.0)
+}
+
+/// Python's `round(x, digits)`: the correctly rounded decimal, ties to even.
+fn py_round(x: f64, digits: usize) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    format!("{x:.digits$}").parse().unwrap_or(x)
+}
+
+/// Python's `str.isspace` for one character: Unicode White_Space plus the
+/// information separators U+001C..U+001F.
+fn py_isspace(c: char) -> bool {
+    c.is_whitespace() || ('\u{1c}'..='\u{1f}').contains(&c)
+}
+
+/// Python's `str.strip()` (no arguments).
+fn py_strip(s: &str) -> &str {
+    s.trim_matches(py_isspace)
+}
+
+/// `_strip_punc_if_word`: strip ASCII punctuation from both ends unless that
+/// leaves two characters or fewer (an emoticon such as `:)`).
+fn strip_punc_if_word(token: &str) -> &str {
+    let stripped = token.trim_matches(|c: char| c.is_ascii_punctuation());
+    if stripped.chars().count() <= 2 {
+        token
+    } else {
+        stripped
+    }
+}
+
+/// Python's `str.lower()`, borrowing when nothing changes.
+fn py_lower(s: &str) -> Cow<'_, str> {
+    if s.is_ascii() {
+        if s.bytes().any(|b| b.is_ascii_uppercase()) {
+            Cow::Owned(s.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(s)
+        }
+    } else if s.chars().any(|c| c.is_uppercase() || is_titlecase(c)) {
+        Cow::Owned(s.to_lowercase())
+    } else {
+        Cow::Borrowed(s)
+    }
+}
+
+/// Python's `str.isupper()`: no lower- or title-case character, and at least one upper-case one.
+fn py_isupper(s: &str) -> bool {
+    let mut cased = false;
+    for c in s.chars() {
+        if c.is_lowercase() || is_titlecase(c) {
+            return false;
+        }
+        cased |= c.is_uppercase();
+    }
+    cased
+}
+
+/// The Unicode titlecase letters (general category Lt).
+fn is_titlecase(c: char) -> bool {
+    matches!(c,
+        '\u{01C5}' | '\u{01C8}' | '\u{01CB}' | '\u{01F2}'
+        | '\u{1F88}'..='\u{1F8F}' | '\u{1F98}'..='\u{1F9F}' | '\u{1FA8}'..='\u{1FAF}'
+        | '\u{1FBC}' | '\u{1FCC}' | '\u{1FFC}')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_string_semantics() {
+        assert!(
+            py_isupper("GREAT!") && !py_isupper("Great") && !py_isupper("!!!") && py_isupper("ÉTÉ")
+        );
+        assert!(!py_isupper("ǅ"), "titlecase is not upper");
+        assert_eq!(py_lower("ΣΑΣ"), "σας", "final sigma");
+        assert_eq!(strip_punc_if_word(":)"), ":)");
+        assert_eq!(strip_punc_if_word("(great)!"), "great");
+        assert_eq!(strip_punc_if_word("'ok'"), "'ok'");
+        assert_eq!(py_strip("\u{1f} x \u{3000}"), "x");
+        assert_eq!(
+            py_round(0.2345, 3),
+            0.234,
+            "0.2345 is below the tie in binary"
+        );
+        assert_eq!(py_round(0.0005, 3), 0.001);
+    }
+
+    #[test]
+    fn but_check_rescales_the_first_equal_value() {
+        // 2.0 before "but" halves to 1.0; the later 1.0 then matches it first.
+        let words: Vec<Word<'_>> = ["x", "but", "y", "z"]
+            .iter()
+            .map(|w| Word {
+                lower: Cow::Borrowed(w),
+                valence: None,
+                upper: false,
+            })
+            .collect();
+        let mut s = [2.0, 0.0, 1.0, 3.0];
+        but_check(&words, &mut s);
+        assert_eq!(s, [0.5, 0.0, 1.0, 4.5]);
+    }
+}
