@@ -9,7 +9,7 @@
 //! folds plainly; 3.12+ compensates). The lexicons in
 //! `data/` are the reference's own files (MIT licence).
 
-use rustc_hash::{FxHashMap, FxHashSet};
+use rustc_hash::FxHashMap;
 use std::borrow::Cow;
 
 const B_INCR: f64 = 0.293;
@@ -178,6 +178,12 @@ const SPECIAL_CASES: &[(&str, f64)] = &[
     ("beating heart", 3.5),
 ];
 
+/// Every word of [`SPECIAL_CASES`] and of the multi-word [`BOOSTERS`].
+const IDIOM_WORDS: &[&str] = &[
+    "the", "shit", "bomb", "bad", "ass", "badass", "bus", "stop", "yeah", "right", "kiss", "of",
+    "death", "to", "die", "for", "beating", "heart", "just", "enough", "kind", "sort",
+];
+
 /// The four numbers, rounded as the reference rounds them.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct Polarity {
@@ -230,10 +236,10 @@ impl PythonSum {
 /// The lexicons, loaded once.
 pub struct Vader {
     sum: PythonSum,
-    lexicon: FxHashMap<Box<str>, f64>,
+    /// Lexicon valence and rule-list class of every word either knows.
+    words: FxHashMap<Box<str>, Entry>,
     emoji: FxHashMap<char, Box<str>>,
     boosters: FxHashMap<&'static str, f64>,
-    negate: FxHashSet<&'static str>,
     special: FxHashMap<&'static str, f64>,
 }
 
@@ -243,11 +249,26 @@ impl Default for Vader {
     }
 }
 
-/// One word of the text: as written, lower-cased, and what the lexicon says of it.
+/// One word of the text: lower-cased, and what the lexicons say of it.
 struct Word<'a> {
     lower: Cow<'a, str>,
     valence: Option<f64>,
     upper: bool,
+    /// Booster or dampener increment, when the word is one.
+    boost: Option<f64>,
+    /// `negated([word])`: in NEGATE, or containing "n't".
+    negation: bool,
+    /// Part of an idiom or multi-word booster.
+    idiom: bool,
+}
+
+/// What the lexicon and the rule lists say of a word: one lookup per word.
+#[derive(Debug, Clone, Copy, Default)]
+struct Entry {
+    valence: Option<f64>,
+    boost: Option<f64>,
+    negation: bool,
+    idiom: bool,
 }
 
 impl Vader {
@@ -258,7 +279,7 @@ impl Vader {
 
     /// Loads the lexicons, summing valences as the given Python would.
     pub fn with_sum(sum: PythonSum) -> Self {
-        let mut lexicon = FxHashMap::default();
+        let mut words: FxHashMap<Box<str>, Entry> = FxHashMap::default();
         let text = include_str!("../data/vader_lexicon.txt");
         for line in text.trim_end_matches('\n').split('\n') {
             if line.is_empty() {
@@ -268,7 +289,7 @@ impl Vader {
             if let (Some(word), Some(measure)) = (fields.next(), fields.next())
                 && let Ok(measure) = measure.parse::<f64>()
             {
-                lexicon.insert(Box::from(word), measure);
+                words.entry(Box::from(word)).or_default().valence = Some(measure);
             }
         }
         let mut emoji = FxHashMap::default();
@@ -286,12 +307,20 @@ impl Vader {
                 }
             }
         }
+        for &(word, boost) in BOOSTERS {
+            words.entry(Box::from(word)).or_default().boost = Some(boost);
+        }
+        for &word in NEGATE {
+            words.entry(Box::from(word)).or_default().negation = true;
+        }
+        for &word in IDIOM_WORDS {
+            words.entry(Box::from(word)).or_default().idiom = true;
+        }
         Self {
             sum,
-            lexicon,
+            words,
             emoji,
             boosters: BOOSTERS.iter().copied().collect(),
-            negate: NEGATE.iter().copied().collect(),
             special: SPECIAL_CASES.iter().copied().collect(),
         }
     }
@@ -300,26 +329,22 @@ impl Vader {
     pub fn polarity_scores(&self, text: &str) -> Polarity {
         let text = self.replace_emoji(text);
         let text = py_strip(&text);
-        let words: Vec<Word<'_>> = text
-            .split(py_isspace)
-            .filter(|w| !w.is_empty())
-            .map(|token| {
-                let raw = strip_punc_if_word(token);
-                let lower = py_lower(raw);
-                let valence = self.lexicon.get(&*lower).copied();
-                Word {
-                    lower,
-                    valence,
-                    upper: py_isupper(raw),
-                }
-            })
-            .collect();
+        let mut words: Vec<Word<'_>> = Vec::with_capacity(text.len() / 4 + 1);
+        if text.is_ascii() {
+            for token in text.split(ASCII_SPACES).filter(|w| !w.is_empty()) {
+                words.push(self.word(token));
+            }
+        } else {
+            for token in text.split(py_isspace).filter(|w| !w.is_empty()) {
+                words.push(self.word(token));
+            }
+        }
         let allcaps = words.iter().filter(|w| w.upper).count();
         let is_cap_diff = allcaps > 0 && allcaps < words.len();
 
         let mut sentiments: Vec<f64> = Vec::with_capacity(words.len());
         for (i, word) in words.iter().enumerate() {
-            if self.boosters.contains_key(&*word.lower)
+            if word.boost.is_some()
                 || (word.lower == "kind" && words.get(i + 1).is_some_and(|n| n.lower == "of"))
             {
                 sentiments.push(0.0);
@@ -329,6 +354,22 @@ impl Vader {
         }
         but_check(&words, &mut sentiments);
         score_valence(&sentiments, self.sum.sum(&sentiments), text)
+    }
+
+    /// One token of the split text, as `SentiText` and the lexicon see it.
+    fn word<'t>(&self, token: &'t str) -> Word<'t> {
+        let raw = strip_punc_if_word(token);
+        let (lower, upper) = lower_and_isupper(raw);
+        let entry = self.words.get(&*lower).copied().unwrap_or_default();
+        let negation = entry.negation || lower.as_bytes().windows(3).any(|w| w == b"n't");
+        Word {
+            lower,
+            valence: entry.valence,
+            upper,
+            boost: entry.boost,
+            negation,
+            idiom: entry.idiom,
+        }
     }
 
     fn replace_emoji<'t>(&self, text: &'t str) -> Cow<'t, str> {
@@ -380,7 +421,7 @@ impl Vader {
         }
         for start_i in 0..3 {
             if i > start_i && words[i - (start_i + 1)].valence.is_none() {
-                let mut s = self.scalar_inc_dec(&words[i - (start_i + 1)], valence, is_cap_diff);
+                let mut s = scalar_inc_dec(&words[i - (start_i + 1)], valence, is_cap_diff);
                 if start_i == 1 && s != 0.0 {
                     s *= 0.95;
                 }
@@ -397,32 +438,13 @@ impl Vader {
         least_check(valence, words, i)
     }
 
-    fn scalar_inc_dec(&self, word: &Word<'_>, valence: f64, is_cap_diff: bool) -> f64 {
-        let Some(&boost) = self.boosters.get(&*word.lower) else {
-            return 0.0;
-        };
-        let mut scalar = if valence < 0.0 { -boost } else { boost };
-        if word.upper && is_cap_diff {
-            if valence > 0.0 {
-                scalar += C_INCR;
-            } else {
-                scalar -= C_INCR;
-            }
-        }
-        scalar
-    }
-
-    fn negated(&self, lower: &str) -> bool {
-        self.negate.contains(lower) || lower.contains("n't")
-    }
-
     fn negation_check(&self, valence: f64, words: &[Word<'_>], start_i: usize, i: usize) -> f64 {
         let lower = |k: usize| words[k].lower.as_ref();
         match start_i {
-            0 if self.negated(lower(i - 1)) => valence * N_SCALAR,
+            0 if words[i - 1].negation => valence * N_SCALAR,
             1 if lower(i - 2) == "never" && matches!(lower(i - 1), "so" | "this") => valence * 1.25,
             1 if lower(i - 2) == "without" && lower(i - 1) == "doubt" => valence,
-            1 if self.negated(lower(i - 2)) => valence * N_SCALAR,
+            1 if words[i - 2].negation => valence * N_SCALAR,
             // Python: `a and (b or c) or (d or e)`.
             2 if (lower(i - 3) == "never" && matches!(lower(i - 2), "so" | "this"))
                 || matches!(lower(i - 1), "so" | "this") =>
@@ -434,13 +456,19 @@ impl Vader {
             {
                 valence
             }
-            2 if self.negated(lower(i - 3)) => valence * N_SCALAR,
+            2 if words[i - 3].negation => valence * N_SCALAR,
             _ => valence,
         }
     }
 
     fn special_idioms_check(&self, mut valence: f64, words: &[Word<'_>], i: usize) -> f64 {
         let lower = |k: usize| words[k].lower.as_ref();
+        // Every idiom and multi-word booster is made of these words: skip the
+        // string building when none of the six words around `i` is one.
+        let window = (i - 3)..(i + 3).min(words.len());
+        if !words[window].iter().any(|w| w.idiom) {
+            return valence;
+        }
         let mut buffer = String::new();
         let mut lookup = |parts: &[&str]| -> Option<f64> {
             buffer.clear();
@@ -484,6 +512,21 @@ impl Vader {
         }
         valence
     }
+}
+
+fn scalar_inc_dec(word: &Word<'_>, valence: f64, is_cap_diff: bool) -> f64 {
+    let Some(boost) = word.boost else {
+        return 0.0;
+    };
+    let mut scalar = if valence < 0.0 { -boost } else { boost };
+    if word.upper && is_cap_diff {
+        if valence > 0.0 {
+            scalar += C_INCR;
+        } else {
+            scalar -= C_INCR;
+        }
+    }
+    scalar
 }
 
 fn least_check(valence: f64, words: &[Word<'_>], i: usize) -> f64 {
@@ -570,12 +613,29 @@ fn normalize(score: f64) -> f64 {
 }
 
 /// Python's `round(x, digits)`: the correctly rounded decimal, ties to even.
-fn py_round(x: f64, digits: usize) -> f64 {
+///
+/// Fast path: away from a tie, rounding `x * 10^digits` (off by at most an
+/// ulp) decides the same way as rounding the exact value, and dividing the
+/// integer result by the exact power of ten is correctly rounded, as
+/// Python's `strtod` of the decimal string is. Near a tie, format exactly.
+fn py_round(x: f64, digits: i32) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }
+    let scale = 10f64.powi(digits);
+    let y = x * scale;
+    let distance_to_tie = (y - y.trunc()).abs() - 0.5;
+    if y.abs() < 1e15 && distance_to_tie.abs() > 1e-6 {
+        return y.round() / scale;
+    }
+    let digits = digits as usize;
     format!("{x:.digits$}").parse().unwrap_or(x)
 }
+
+/// The ASCII characters Python's `str.isspace` accepts.
+const ASCII_SPACES: &[char] = &[
+    ' ', '\t', '\n', '\u{b}', '\u{c}', '\r', '\u{1c}', '\u{1d}', '\u{1e}', '\u{1f}',
+];
 
 /// Python's `str.isspace` for one character: Unicode White_Space plus the
 /// information separators U+001C..U+001F.
@@ -592,10 +652,30 @@ fn py_strip(s: &str) -> &str {
 /// leaves two characters or fewer (an emoticon such as `:)`).
 fn strip_punc_if_word(token: &str) -> &str {
     let stripped = token.trim_matches(|c: char| c.is_ascii_punctuation());
-    if stripped.chars().count() <= 2 {
+    // A UTF-8 character takes at most 4 bytes: over 8 bytes means over 2 characters.
+    if stripped.len() <= 8 && stripped.chars().count() <= 2 {
         token
     } else {
         stripped
+    }
+}
+
+/// `(s.lower(), s.isupper())` in one pass for ASCII words.
+fn lower_and_isupper(s: &str) -> (Cow<'_, str>, bool) {
+    if s.is_ascii() {
+        let (mut upper, mut lower) = (false, false);
+        for b in s.bytes() {
+            upper |= b.is_ascii_uppercase();
+            lower |= b.is_ascii_lowercase();
+        }
+        let lowered = if upper {
+            Cow::Owned(s.to_ascii_lowercase())
+        } else {
+            Cow::Borrowed(s)
+        };
+        (lowered, upper && !lower)
+    } else {
+        (py_lower(s), py_isupper(s))
     }
 }
 
@@ -666,6 +746,9 @@ mod tests {
                 lower: Cow::Borrowed(w),
                 valence: None,
                 upper: false,
+                boost: None,
+                negation: false,
+                idiom: false,
             })
             .collect();
         let mut s = [2.0, 0.0, 1.0, 3.0];
