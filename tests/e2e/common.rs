@@ -21,31 +21,38 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Runs `cargo build --release --target wasm32-wasip2 ARGS…` in `dir`, panicking with cargo's output on failure.
+fn build_wasm(dir: &Path, args: &[&std::ffi::OsStr], what: &str) {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(dir)
+        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .args(args)
+        // Flags meant for the host build must not leak into the guest build.
+        .env_remove("RUSTFLAGS")
+        .env_remove("CARGO_ENCODED_RUSTFLAGS")
+        .env_remove("CARGO_TARGET_DIR")
+        .output()
+        .unwrap_or_else(|e| panic!("run cargo to build {what}: {e}"));
+    assert!(
+        output.status.success(),
+        "building {what} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// The fixture workspace, with its components built for wasm32-wasip2 (once per run).
 pub fn fixtures() -> &'static Path {
     static BUILT: OnceLock<PathBuf> = OnceLock::new();
     BUILT.get_or_init(|| {
         let dir = repo_root().join("tests/fixtures");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let output = Command::new(cargo)
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--manifest-path",
-            ])
-            .arg(dir.join("Cargo.toml"))
-            // Flags meant for the host build must not leak into the guest build.
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .env_remove("CARGO_TARGET_DIR")
-            .output()
-            .expect("run cargo to build the fixture components");
-        assert!(
-            output.status.success(),
-            "building fixture components failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
+        build_wasm(
+            &dir,
+            &[
+                "--manifest-path".as_ref(),
+                dir.join("Cargo.toml").as_os_str(),
+            ],
+            "the fixture components",
         );
         dir
     })
@@ -64,29 +71,15 @@ pub fn product_manifest() -> &'static Path {
     BUILT.get_or_init(|| {
         let root = repo_root();
         let target = root.join("target/e2e-wasm");
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let output = Command::new(cargo)
-            .current_dir(&root)
-            .args([
-                "build",
-                "--release",
-                "--target",
-                "wasm32-wasip2",
-                "--workspace",
-                "--exclude",
-                "cloudfn-host",
-                "--target-dir",
-            ])
-            .arg(&target)
-            .env_remove("RUSTFLAGS")
-            .env_remove("CARGO_ENCODED_RUSTFLAGS")
-            .output()
-            .expect("run cargo to build the functions");
-        assert!(
-            output.status.success(),
-            "building the functions failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
+        let args: [&std::ffi::OsStr; 4] = [
+            "--workspace".as_ref(),
+            "--exclude".as_ref(),
+            "cloudfn-host".as_ref(),
+            "--target-dir".as_ref(),
+        ];
+        let mut all = args.to_vec();
+        all.push(target.as_os_str());
+        build_wasm(&root, &all, "the functions");
         let text = std::fs::read_to_string(root.join("spin.toml")).expect("root spin.toml");
         let redirected = text.replace(
             "source = \"target/wasm32-wasip2/release/",
@@ -219,6 +212,16 @@ impl Host {
     pub fn request_log(&self, id: u64) -> String {
         let needle = format!("id={id} ");
         self.wait_for_log(|l| l.contains("cloudfn::request") && l.contains(&needle))
+    }
+
+    /// `peak_memory` of request `id`'s log line, in bytes.
+    pub fn peak_memory(&self, id: u64) -> u64 {
+        let line = self.request_log(id);
+        line.split("peak_memory=")
+            .nth(1)
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no peak_memory in {line}"))
     }
 
     /// The first log line matching `wanted`, waiting up to five seconds for it.

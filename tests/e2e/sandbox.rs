@@ -105,14 +105,8 @@ fn memory_hog_gets_500_naming_the_limit() {
         "{}",
         reply.body
     );
-    let log = host.request_log(request_id(&reply));
-    let peak: u64 = log
-        .split("peak_memory=")
-        .nth(1)
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no peak_memory in {log}"));
-    assert!(peak > 16 << 20 && peak <= 32 << 20, "peak {peak} in {log}");
+    let peak = host.peak_memory(request_id(&reply));
+    assert!(peak > 16 << 20 && peak <= 32 << 20, "peak {peak}");
 }
 
 #[test]

@@ -148,17 +148,6 @@ fn sentiment_bad_input_gets_clear_errors() {
     assert_eq!(host.get("/sentiment/nope").status, 404);
 }
 
-/// Peak linear memory of the request the host logged for `path` last.
-fn peak_memory(host: &Host, nth: usize) -> u64 {
-    let needle = format!("id={nth} ");
-    let line = host.wait_for_log(|l| l.contains("cloudfn::request") && l.contains(&needle));
-    line.split("peak_memory=")
-        .nth(1)
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| panic!("no peak_memory in {line}"))
-}
-
 #[test]
 fn sentiment_ndjson_streams_100k_lines_in_flat_memory() {
     let host = host();
@@ -196,7 +185,7 @@ fn sentiment_ndjson_streams_100k_lines_in_flat_memory() {
         let label = ["positive", "negative", "neutral", "positive"][i % 4];
         assert_eq!(v["label"], label, "line {i}: {line}");
     }
-    let (small_peak, large_peak) = (peak_memory(&host, 1), peak_memory(&host, 2));
+    let (small_peak, large_peak) = (host.peak_memory(1), host.peak_memory(2));
     assert!(
         large_peak <= small_peak + (1 << 20),
         "memory grew with the stream: {small_peak} bytes for 1,000 lines, {large_peak} for 100,000"
