@@ -330,9 +330,14 @@ impl Vader {
         let text = self.replace_emoji(text);
         let text = py_strip(&text);
         let mut words: Vec<Word<'_>> = Vec::with_capacity(text.len() / 4 + 1);
+        // ASCII text (most tweets): one byte-level pass lower-cases every
+        // word into one buffer, so no word allocates.
+        let lowered;
         if text.is_ascii() {
-            for token in text.split(ASCII_SPACES).filter(|w| !w.is_empty()) {
-                words.push(self.word(token));
+            let spans;
+            (lowered, spans) = lower_ascii_words(text.as_bytes());
+            for &(start, end, upper) in &spans {
+                words.push(self.entry_word(Cow::Borrowed(&lowered[start..end]), upper));
             }
         } else {
             for token in text.split(py_isspace).filter(|w| !w.is_empty()) {
@@ -360,6 +365,11 @@ impl Vader {
     fn word<'t>(&self, token: &'t str) -> Word<'t> {
         let raw = strip_punc_if_word(token);
         let (lower, upper) = lower_and_isupper(raw);
+        self.entry_word(lower, upper)
+    }
+
+    /// A word from its lower-cased form: one lookup for lexicon and rule lists.
+    fn entry_word<'t>(&self, lower: Cow<'t, str>, upper: bool) -> Word<'t> {
         let entry = self.words.get(&*lower).copied().unwrap_or_default();
         let negation = entry.negation || lower.as_bytes().windows(3).any(|w| w == b"n't");
         Word {
@@ -372,28 +382,42 @@ impl Vader {
         }
     }
 
+    /// Replaces each emoji code point by its description, as the reference's
+    /// character loop does, copying the text between emoji in bulk.
     fn replace_emoji<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        if text.is_ascii() || !text.chars().any(|c| self.emoji.contains_key(&c)) {
+        if text.is_ascii() {
             return Cow::Borrowed(text);
         }
-        let mut out = String::with_capacity(text.len() + 32);
-        let mut prev_space = true;
-        for c in text.chars() {
-            match self.emoji.get(&c) {
-                Some(description) => {
-                    if !prev_space {
-                        out.push(' ');
-                    }
-                    out.push_str(description);
-                    prev_space = false;
-                }
-                None => {
-                    out.push(c);
-                    prev_space = c == ' ';
-                }
+        let mut out: Option<String> = None;
+        let mut copied = 0;
+        let mut after_emoji = false;
+        for (i, c) in text.char_indices() {
+            if c.is_ascii() {
+                after_emoji = false;
+                continue;
             }
+            let Some(description) = self.emoji.get(&c) else {
+                after_emoji = false;
+                continue;
+            };
+            let out = out.get_or_insert_with(|| String::with_capacity(text.len() + 64));
+            out.push_str(&text[copied..i]);
+            // `prev_space`: true at the start and after a space, false after an emoji.
+            let prev_space = !after_emoji && (i == 0 || text.as_bytes()[i - 1] == b' ');
+            if !prev_space {
+                out.push(' ');
+            }
+            out.push_str(description);
+            copied = i + c.len_utf8();
+            after_emoji = true;
         }
-        Cow::Owned(out)
+        match out {
+            Some(mut out) => {
+                out.push_str(&text[copied..]);
+                Cow::Owned(out)
+            }
+            None => Cow::Borrowed(text),
+        }
     }
 
     fn sentiment_valence(&self, words: &[Word<'_>], i: usize, is_cap_diff: bool) -> f64 {
@@ -632,10 +656,66 @@ fn py_round(x: f64, digits: i32) -> f64 {
     format!("{x:.digits$}").parse().unwrap_or(x)
 }
 
-/// The ASCII characters Python's `str.isspace` accepts.
-const ASCII_SPACES: &[char] = &[
-    ' ', '\t', '\n', '\u{b}', '\u{c}', '\r', '\u{1c}', '\u{1d}', '\u{1e}', '\u{1f}',
-];
+/// Byte classes for the ASCII tokenizer.
+const SPACE: u8 = 1;
+const PUNCT: u8 = 2;
+const CLASSES: [u8; 128] = {
+    let mut table = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        table[b] = if matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x1c..=0x1f) {
+            SPACE
+        } else if c.is_ascii_punctuation() {
+            PUNCT
+        } else {
+            0
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Splits ASCII `text` as `str.split()` does, applies `_strip_punc_if_word`
+/// and lower-cases every word into one buffer: returns the buffer and, per
+/// word, its span and whether the word `isupper()`.
+fn lower_ascii_words(text: &[u8]) -> (String, Vec<(usize, usize, bool)>) {
+    let class = |b: u8| CLASSES[usize::from(b & 0x7f)];
+    let mut lowered = Vec::with_capacity(text.len());
+    let mut spans = Vec::with_capacity(text.len() / 4 + 1);
+    let mut i = 0;
+    while i < text.len() {
+        while i < text.len() && class(text[i]) == SPACE {
+            i += 1;
+        }
+        let start = i;
+        while i < text.len() && class(text[i]) != SPACE {
+            i += 1;
+        }
+        if start == i {
+            break;
+        }
+        let token = &text[start..i];
+        let (mut a, mut z) = (0, token.len());
+        while a < z && class(token[a]) == PUNCT {
+            a += 1;
+        }
+        while z > a && class(token[z - 1]) == PUNCT {
+            z -= 1;
+        }
+        let word = if z - a <= 2 { token } else { &token[a..z] };
+        let (mut upper, mut lower) = (false, false);
+        let begin = lowered.len();
+        for &b in word {
+            upper |= b.is_ascii_uppercase();
+            lower |= b.is_ascii_lowercase();
+            lowered.push(b.to_ascii_lowercase());
+        }
+        spans.push((begin, lowered.len(), upper && !lower));
+    }
+    // Only ASCII bytes were copied.
+    (String::from_utf8(lowered).unwrap_or_default(), spans)
+}
 
 /// Python's `str.isspace` for one character: Unicode White_Space plus the
 /// information separators U+001C..U+001F.
