@@ -166,22 +166,39 @@ const BOOSTERS: &[(&str, f64)] = &[
     ("sort-of", B_DECR),
 ];
 
-const SPECIAL_CASES: &[(&str, f64)] = &[
-    ("the shit", 3.0),
-    ("the bomb", 3.0),
-    ("bad ass", 1.5),
-    ("badass", 1.5),
-    ("bus stop", 0.0),
-    ("yeah right", -2.0),
-    ("kiss of death", -1.5),
-    ("to die for", 3.0),
-    ("beating heart", 3.5),
+/// The reference's SPECIAL_CASES as word sequences. Its `"badass"` entry is
+/// left out: the reference only looks up joined sequences of two or three
+/// words, which a single word can never equal.
+const SPECIAL_CASES: &[(&[&str], f64)] = &[
+    (&["the", "shit"], 3.0),
+    (&["the", "bomb"], 3.0),
+    (&["bad", "ass"], 1.5),
+    (&["bus", "stop"], 0.0),
+    (&["yeah", "right"], -2.0),
+    (&["kiss", "of", "death"], -1.5),
+    (&["to", "die", "for"], 3.0),
+    (&["beating", "heart"], 3.5),
 ];
+
+/// The multi-word entries of [`BOOSTERS`], as word pairs.
+const MULTIWORD_BOOSTERS: &[([&str; 2], f64)] = &[
+    (["just", "enough"], B_DECR),
+    (["kind", "of"], B_DECR),
+    (["sort", "of"], B_DECR),
+];
+
+/// The special case a word sequence makes, if any.
+fn special_case(sequence: &[&str]) -> Option<f64> {
+    SPECIAL_CASES
+        .iter()
+        .find(|(words, _)| *words == sequence)
+        .map(|&(_, valence)| valence)
+}
 
 /// Every word of [`SPECIAL_CASES`] and of the multi-word [`BOOSTERS`].
 const IDIOM_WORDS: &[&str] = &[
-    "the", "shit", "bomb", "bad", "ass", "badass", "bus", "stop", "yeah", "right", "kiss", "of",
-    "death", "to", "die", "for", "beating", "heart", "just", "enough", "kind", "sort",
+    "the", "shit", "bomb", "bad", "ass", "bus", "stop", "yeah", "right", "kiss", "of", "death",
+    "to", "die", "for", "beating", "heart", "just", "enough", "kind", "sort",
 ];
 
 /// The four numbers, rounded as the reference rounds them.
@@ -239,8 +256,6 @@ pub struct Vader {
     /// Lexicon valence and rule-list class of every word either knows.
     words: FxHashMap<Box<str>, Entry>,
     emoji: FxHashMap<char, Box<str>>,
-    boosters: FxHashMap<&'static str, f64>,
-    special: FxHashMap<&'static str, f64>,
 }
 
 impl Default for Vader {
@@ -316,13 +331,7 @@ impl Vader {
         for &word in IDIOM_WORDS {
             words.entry(Box::from(word)).or_default().idiom = true;
         }
-        Self {
-            sum,
-            words,
-            emoji,
-            boosters: BOOSTERS.iter().copied().collect(),
-            special: SPECIAL_CASES.iter().copied().collect(),
-        }
+        Self { sum, words, emoji }
     }
 
     /// `SentimentIntensityAnalyzer.polarity_scores`.
@@ -493,17 +502,6 @@ impl Vader {
         if !words[window].iter().any(|w| w.idiom) {
             return valence;
         }
-        let mut buffer = String::new();
-        let mut lookup = |parts: &[&str]| -> Option<f64> {
-            buffer.clear();
-            for (n, part) in parts.iter().enumerate() {
-                if n > 0 {
-                    buffer.push(' ');
-                }
-                buffer.push_str(part);
-            }
-            self.special.get(buffer.as_str()).copied()
-        };
         let sequences: [&[&str]; 5] = [
             &[lower(i - 1), lower(i)],
             &[lower(i - 2), lower(i - 1), lower(i)],
@@ -511,26 +509,23 @@ impl Vader {
             &[lower(i - 3), lower(i - 2), lower(i - 1)],
             &[lower(i - 3), lower(i - 2)],
         ];
-        if let Some(v) = sequences.iter().find_map(|seq| lookup(seq)) {
+        if let Some(v) = sequences.iter().find_map(|seq| special_case(seq)) {
             valence = v;
         }
         if words.len() - 1 > i
-            && let Some(v) = lookup(&[lower(i), lower(i + 1)])
+            && let Some(v) = special_case(&[lower(i), lower(i + 1)])
         {
             valence = v;
         }
         if words.len() - 1 > i + 1
-            && let Some(v) = lookup(&[lower(i), lower(i + 1), lower(i + 2)])
+            && let Some(v) = special_case(&[lower(i), lower(i + 1), lower(i + 2)])
         {
             valence = v;
         }
-        // Multi-word boosters ("kind of", "sort of", "just enough") before the word.
-        for ngram in [
-            [lower(i - 3), lower(i - 2), lower(i - 1)].join(" "),
-            [lower(i - 3), lower(i - 2)].join(" "),
-            [lower(i - 2), lower(i - 1)].join(" "),
-        ] {
-            if let Some(b) = self.boosters.get(ngram.as_str()) {
+        // The reference also looks the three words before up in BOOSTER_DICT,
+        // but no booster has three words, so only the two pairs can match.
+        for pair in [[lower(i - 3), lower(i - 2)], [lower(i - 2), lower(i - 1)]] {
+            if let Some(&(_, b)) = MULTIWORD_BOOSTERS.iter().find(|(words, _)| *words == pair) {
                 valence += b;
             }
         }
