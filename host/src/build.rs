@@ -8,7 +8,7 @@ use std::process::Command;
 #[derive(Debug, thiserror::Error)]
 pub enum BuildError {
     /// The command could not be started.
-    #[error("component `{id}`: cannot run `{command}`: {source}")]
+    #[error("component `{id}`: cannot run `{command}`")]
     Spawn {
         /// Component id.
         id: String,

@@ -33,7 +33,7 @@ pub struct ManifestError {
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// The manifest file could not be read.
-    #[error("cannot read manifest {}: {source}", path.display())]
+    #[error("cannot read manifest {}", path.display())]
     Read {
         /// The path that was read.
         path: PathBuf,
@@ -222,10 +222,11 @@ impl Manifest {
             path: path.to_owned(),
             source,
         })?;
-        let dir = path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_else(|| PathBuf::from("."));
+        // `spin.toml` has the parent "", which is no directory to run a build in.
+        let dir = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
         Ok(Self::parse(path, &text, dir)?)
     }
 

@@ -71,7 +71,7 @@ fn missing_manifest_and_missing_component_say_what_to_do() {
     assert!(!ok);
     assert_eq!(
         stderr,
-        "error: component `a`: out/a.wasm not found; build it first (`cloudfn build`, or `cloudfn up --build`)\n"
+        "error: component `a`: ./out/a.wasm not found; build it first (`cloudfn build`, or `cloudfn up --build`)\n"
     );
 }
 
@@ -194,4 +194,23 @@ fn invoke_calls_typed_exports_with_wave_values() {
         stderr.contains("exports no function `nope`; it exports: cloudfn:fixture/calc@0.1.0#sum,"),
         "{stderr}"
     );
+}
+
+#[test]
+fn regression_build_without_workdir_runs_in_the_manifest_directory() {
+    // `-f spin.toml` has the parent "": the build used to fail with
+    // "No such file or directory" instead of running in the current directory.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let wasm = fixture_wasm("hello_p2");
+    std::fs::write(
+        dir.path().join("spin.toml"),
+        format!(
+            "{HEADER}[component.built]\nsource = \"built.wasm\"\n[component.built.build]\ncommand = \"cp {} built.wasm\"\n",
+            wasm.display()
+        ),
+    )
+    .expect("write manifest");
+    let (ok, _, stderr) = cloudfn(&["build", "-f", "spin.toml"], dir.path());
+    assert!(ok, "{stderr}");
+    assert!(dir.path().join("built.wasm").exists());
 }

@@ -28,7 +28,7 @@ pub enum CacheOutcome {
 #[derive(Debug, thiserror::Error)]
 pub enum CacheError {
     /// The `.wasm` file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     ReadWasm {
         /// The file.
         path: PathBuf,

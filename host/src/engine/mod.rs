@@ -39,7 +39,7 @@ pub enum EngineError {
         path: PathBuf,
     },
     /// The component could not be read or compiled.
-    #[error("component `{id}`: {source}")]
+    #[error("component `{id}`")]
     Cache {
         /// Component id.
         id: String,

@@ -48,7 +48,7 @@ pub enum ServeError {
         addr: SocketAddr,
     },
     /// Another socket error.
-    #[error("cannot listen on {addr}: {source}")]
+    #[error("cannot listen on {addr}")]
     Listen {
         /// The address.
         addr: SocketAddr,
