@@ -174,7 +174,9 @@ impl HttpApp {
             tokio::time::timeout_at(deadline, routed.dispatch.call(trace.clone(), req)).await;
         let usage = trace.usage();
         let failure = match outcome {
-            Ok(Ok((response, guest))) if !too_large.load(Ordering::Relaxed) => {
+            // The guest may answer anything once its body stream failed at the limit.
+            Ok(_) if too_large.load(Ordering::Relaxed) => Failure::BodyTooLarge,
+            Ok(Ok((response, guest))) => {
                 let status = response.status();
                 let max = limits.max_response_body;
                 return response.map(move |body| {
@@ -185,11 +187,6 @@ impl HttpApp {
                     })
                     .boxed_unsync()
                 });
-            }
-            Ok(Ok(_)) => Failure::BodyTooLarge,
-            Ok(Err(error)) if too_large.load(Ordering::Relaxed) => {
-                let _ = error;
-                Failure::BodyTooLarge
             }
             Ok(Err(error)) => classify(id, &error, &trace, usage.as_deref()),
             Err(_elapsed) => Failure::Timeout,
