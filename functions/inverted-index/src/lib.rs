@@ -1,0 +1,10 @@
+//! The inverted index of the MapReduce case study, shared by the
+//! `index-map` and `index-reduce` components and by their stream mode:
+//! [`tokenize`] (words of a document), [`lines`] (the Hadoop Streaming line
+//! protocol), [`map`] (documents to `word<TAB>doc<TAB>tf` pairs, combined per
+//! document) and [`reduce`] (sorted pairs to posting lists).
+
+pub mod lines;
+pub mod map;
+pub mod reduce;
+pub mod tokenize;
