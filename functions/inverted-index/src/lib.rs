@@ -2,8 +2,10 @@
 //! `index-map` and `index-reduce` components and by their stream mode:
 //! [`tokenize`] (words of a document), [`lines`] (the Hadoop Streaming line
 //! protocol), [`map`] (documents to `word<TAB>doc<TAB>tf` pairs, combined per
-//! document) and [`reduce`] (sorted pairs to posting lists).
+//! document), [`reduce`] (sorted pairs to posting lists) and [`batch`] (whole
+//! bodies, for the HTTP faces).
 
+pub mod batch;
 pub mod lines;
 pub mod map;
 pub mod reduce;

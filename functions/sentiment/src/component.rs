@@ -2,11 +2,10 @@
 
 use crate::http_face::{self, MAX_JSON_BODY, NdjsonStream, Reply};
 use crate::scoring::{self, Scorer};
+use component_http::wasi::{finish, read_up_to, send, start, write_all};
 use std::sync::OnceLock;
-use wasip2::http::types::{
-    Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
-};
-use wasip2::io::streams::{InputStream, OutputStream, StreamError};
+use wasip2::http::types::{IncomingBody, IncomingRequest, Method, ResponseOutparam};
+use wasip2::io::streams::{InputStream, StreamError};
 
 wit_bindgen::generate!({ path: "../../wit/sentiment", world: "sentiment" });
 
@@ -133,21 +132,6 @@ impl wasip2::exports::http::incoming_handler::Guest for Http {
     }
 }
 
-/// Reads at most `limit` bytes (reading one more than the caller's maximum detects "too large").
-fn read_up_to(input: &InputStream, limit: usize) -> Result<Vec<u8>, String> {
-    let mut bytes = Vec::new();
-    while bytes.len() < limit {
-        match input.blocking_read((limit - bytes.len()).min(64 << 10) as u64) {
-            Ok(chunk) => bytes.extend_from_slice(&chunk),
-            Err(StreamError::Closed) => break,
-            Err(StreamError::LastOperationFailed(e)) => {
-                return Err(format!("reading the body failed: {}", e.to_debug_string()));
-            }
-        }
-    }
-    Ok(bytes)
-}
-
 fn stream_ndjson(out: ResponseOutparam, input: &InputStream, aggregate: bool) {
     let Some((body, output)) = start(out, 200, "application/x-ndjson", &[]) else {
         return;
@@ -170,44 +154,6 @@ fn stream_ndjson(out: ResponseOutparam, input: &InputStream, aggregate: bool) {
     }
     stream.finish(&mut pending);
     if write_all(&output, &pending).is_ok() {
-        drop(output);
-        let _ = OutgoingBody::finish(body, None);
+        finish(body, output);
     }
-}
-
-fn start(
-    out: ResponseOutparam,
-    status: u16,
-    content_type: &str,
-    extra: &[(&str, &str)],
-) -> Option<(OutgoingBody, OutputStream)> {
-    let headers = Fields::new();
-    let _ = headers.set("content-type", &[content_type.as_bytes().to_vec()]);
-    for (k, v) in extra {
-        let _ = headers.set(k, &[v.as_bytes().to_vec()]);
-    }
-    let response = OutgoingResponse::new(headers);
-    let _ = response.set_status_code(status);
-    let body = response.body().ok()?;
-    ResponseOutparam::set(out, Ok(response));
-    let output = body.write().ok()?;
-    Some((body, output))
-}
-
-fn send(out: ResponseOutparam, reply: Reply, extra: &[(&str, &str)]) {
-    let Some((body, output)) = start(out, reply.status, reply.content_type, extra) else {
-        return;
-    };
-    if write_all(&output, &reply.body).is_ok() {
-        drop(output);
-        let _ = OutgoingBody::finish(body, None);
-    }
-}
-
-/// `blocking-write-and-flush` takes at most 4096 bytes a call.
-fn write_all(output: &OutputStream, bytes: &[u8]) -> Result<(), StreamError> {
-    for chunk in bytes.chunks(4096) {
-        output.blocking_write_and_flush(chunk)?;
-    }
-    Ok(())
 }

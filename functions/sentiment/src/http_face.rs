@@ -5,41 +5,19 @@ use crate::scoring::{Label, Scorer, Scores, Summary, classify};
 use serde::Serialize;
 use serde_json::Value;
 
+pub use component_http::Reply;
+
 /// Largest JSON (non-streamed) request body; NDJSON bodies stream without a total limit.
 pub const MAX_JSON_BODY: usize = 16 << 20;
 /// Largest single NDJSON line.
 pub const MAX_LINE: usize = 1 << 20;
 
-/// A complete reply.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply {
-    /// HTTP status.
-    pub status: u16,
-    /// `Content-Type`.
-    pub content_type: &'static str,
-    /// Body.
-    pub body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(value: &impl Serialize) -> Self {
-        Self {
-            status: 200,
-            content_type: "application/json",
-            body: serde_json::to_vec(value).unwrap_or_default(),
-        }
-    }
-
-    /// A plain-text error reply.
-    pub fn error(status: u16, message: impl Into<String>) -> Self {
-        let mut body = message.into().into_bytes();
-        body.push(b'\n');
-        Self {
-            status,
-            content_type: "text/plain; charset=utf-8",
-            body,
-        }
-    }
+/// A 200 JSON reply.
+fn json_reply(value: &impl Serialize) -> Reply {
+    Reply::ok(
+        "application/json",
+        serde_json::to_vec(value).unwrap_or_default(),
+    )
 }
 
 /// Scores with their label, as the HTTP face returns them.
@@ -130,8 +108,8 @@ pub fn score_json(scorer: &Scorer, body: &[u8]) -> Reply {
         Err(reply) => return reply,
     };
     match texts {
-        Texts::One(text) => Reply::json(&labelled(scorer, &text)),
-        Texts::Many(texts) => Reply::json(
+        Texts::One(text) => json_reply(&labelled(scorer, &text)),
+        Texts::Many(texts) => json_reply(
             &texts
                 .iter()
                 .map(|t| labelled(scorer, t))
@@ -147,7 +125,7 @@ pub fn aggregate_json(scorer: &Scorer, body: &[u8]) -> Reply {
         Ok(Texts::Many(texts)) => texts,
         Err(reply) => return reply,
     };
-    Reply::json(&crate::scoring::aggregate(
+    json_reply(&crate::scoring::aggregate(
         scorer,
         texts.iter().map(String::as_str),
     ))

@@ -1,4 +1,6 @@
 //! One module per product function (`tests/e2e/functions/<component>.rs`),
 //! each driving the component of the root `spin.toml` end to end.
 
+mod index_map;
+mod index_reduce;
 mod sentiment;

@@ -1,0 +1,103 @@
+//! What the functions' HTTP faces share: a [`Reply`] type their pure protocol
+//! code returns (testable natively), and on wasm the `wasi:http` 0.2 plumbing
+//! to read a request body and send a reply or stream a response.
+
+/// A complete reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply {
+    /// HTTP status.
+    pub status: u16,
+    /// `Content-Type`.
+    pub content_type: &'static str,
+    /// Body.
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// A 200 reply.
+    pub fn ok(content_type: &'static str, body: Vec<u8>) -> Self {
+        Self {
+            status: 200,
+            content_type,
+            body,
+        }
+    }
+
+    /// A plain-text error reply (a newline is appended).
+    pub fn error(status: u16, message: impl Into<String>) -> Self {
+        let mut body = message.into().into_bytes();
+        body.push(b'\n');
+        Self {
+            status,
+            content_type: "text/plain; charset=utf-8",
+            body,
+        }
+    }
+}
+
+/// `wasi:http` 0.2 plumbing (compiled for wasm only).
+#[cfg(target_family = "wasm")]
+pub mod wasi {
+    use super::Reply;
+    use wasip2::http::types::{Fields, OutgoingBody, OutgoingResponse, ResponseOutparam};
+    use wasip2::io::streams::{InputStream, OutputStream, StreamError};
+
+    /// Reads at most `limit` bytes of a body (read one more than your maximum to detect "too large").
+    pub fn read_up_to(input: &InputStream, limit: usize) -> Result<Vec<u8>, String> {
+        let mut bytes = Vec::new();
+        while bytes.len() < limit {
+            match input.blocking_read((limit - bytes.len()).min(64 << 10) as u64) {
+                Ok(chunk) => bytes.extend_from_slice(&chunk),
+                Err(StreamError::Closed) => break,
+                Err(StreamError::LastOperationFailed(e)) => {
+                    return Err(format!("reading the body failed: {}", e.to_debug_string()));
+                }
+            }
+        }
+        Ok(bytes)
+    }
+
+    /// Sends the status and headers; returns the body to stream into.
+    pub fn start(
+        out: ResponseOutparam,
+        status: u16,
+        content_type: &str,
+        extra: &[(&str, &str)],
+    ) -> Option<(OutgoingBody, OutputStream)> {
+        let headers = Fields::new();
+        let _ = headers.set("content-type", &[content_type.as_bytes().to_vec()]);
+        for (k, v) in extra {
+            let _ = headers.set(k, &[v.as_bytes().to_vec()]);
+        }
+        let response = OutgoingResponse::new(headers);
+        let _ = response.set_status_code(status);
+        let body = response.body().ok()?;
+        ResponseOutparam::set(out, Ok(response));
+        let output = body.write().ok()?;
+        Some((body, output))
+    }
+
+    /// Ends a streamed body.
+    pub fn finish(body: OutgoingBody, output: OutputStream) {
+        drop(output);
+        let _ = OutgoingBody::finish(body, None);
+    }
+
+    /// Sends a complete reply.
+    pub fn send(out: ResponseOutparam, reply: Reply, extra: &[(&str, &str)]) {
+        let Some((body, output)) = start(out, reply.status, reply.content_type, extra) else {
+            return;
+        };
+        if write_all(&output, &reply.body).is_ok() {
+            finish(body, output);
+        }
+    }
+
+    /// Writes `bytes` (`blocking-write-and-flush` takes at most 4096 bytes a call).
+    pub fn write_all(output: &OutputStream, bytes: &[u8]) -> Result<(), StreamError> {
+        for chunk in bytes.chunks(4096) {
+            output.blocking_write_and_flush(chunk)?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,123 @@
+//! Component glue: the typed `mapper` export and the HTTP face.
+
+use component_http::Reply;
+use component_http::wasi::{read_up_to, send};
+use inverted_index::batch::{MAX_BODY, build_index, map_body};
+use inverted_index::lines::Counters;
+use inverted_index::map::map_document;
+use inverted_index::tokenize::Tokenizer;
+use wasip2::http::types::{IncomingBody, IncomingRequest, Method, ResponseOutparam};
+
+wit_bindgen::generate!({ path: "../../wit/mapreduce", world: "index-map" });
+
+use cloudfn::mapreduce::types::{Pair, Record};
+use exports::cloudfn::mapreduce::mapper::Guest;
+
+struct Mapper;
+
+fn map_record(tokenizer: &Tokenizer, record: &Record, out: &mut Vec<Pair>) {
+    for (word, tf) in map_document(tokenizer, &record.content) {
+        out.push(Pair {
+            key: word,
+            value: format!("{}\t{tf}", record.doc_id),
+        });
+    }
+}
+
+impl Guest for Mapper {
+    fn map(record: Record) -> Vec<Pair> {
+        let mut out = Vec::new();
+        map_record(&Tokenizer::new(), &record, &mut out);
+        out
+    }
+
+    fn map_batch(records: Vec<Record>) -> Vec<Pair> {
+        let tokenizer = Tokenizer::new();
+        let mut out = Vec::new();
+        for record in &records {
+            map_record(&tokenizer, record, &mut out);
+        }
+        out
+    }
+}
+
+export!(Mapper);
+
+struct Http;
+
+wasip2::http::proxy::export!(Http);
+
+impl wasip2::exports::http::incoming_handler::Guest for Http {
+    fn handle(request: IncomingRequest, out: ResponseOutparam) {
+        let full = request.path_with_query().unwrap_or_default();
+        let path = full
+            .split('?')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('/')
+            .to_owned();
+        let build = match path.as_str() {
+            "/index/map" => false,
+            "/index/build" => true,
+            _ => {
+                return send(
+                    out,
+                    Reply::error(
+                        404,
+                        format!("no such endpoint: {path} (POST /index/map or /index/build)"),
+                    ),
+                    &[],
+                );
+            }
+        };
+        if !matches!(request.method(), Method::Post) {
+            return send(
+                out,
+                Reply::error(405, "use POST with record lines `doc-id<TAB>content`"),
+                &[("allow", "POST")],
+            );
+        }
+        let Ok(body) = request.consume() else {
+            return send(out, Reply::error(400, "request body unavailable"), &[]);
+        };
+        let Ok(input) = body.stream() else {
+            return send(out, Reply::error(400, "request body unavailable"), &[]);
+        };
+        let reply = match read_up_to(&input, MAX_BODY + 1) {
+            Ok(bytes) if bytes.len() > MAX_BODY => Reply::error(
+                413,
+                format!(
+                    "body over the {} MiB limit; for larger inputs use `cloudfn stream` or a Hadoop Streaming job",
+                    MAX_BODY >> 20
+                ),
+            ),
+            Ok(bytes) => {
+                let tokenizer = Tokenizer::new();
+                let (lines, counters) = if build {
+                    build_index(&tokenizer, &bytes)
+                } else {
+                    map_body(&tokenizer, &bytes)
+                };
+                drop(input);
+                let _ = IncomingBody::finish(body);
+                let counters = counters_header(&counters);
+                return send(
+                    out,
+                    Reply::ok("text/tab-separated-values; charset=utf-8", lines),
+                    &[("x-cloudfn-counters", &counters)],
+                );
+            }
+            Err(message) => Reply::error(400, message),
+        };
+        drop(input);
+        let _ = IncomingBody::finish(body);
+        send(out, reply, &[]);
+    }
+}
+
+fn counters_header(c: &Counters) -> String {
+    format!(
+        "lines={} written={} blank={} malformed={}",
+        c.lines, c.written, c.blank, c.malformed
+    )
+}

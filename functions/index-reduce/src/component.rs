@@ -1,0 +1,93 @@
+//! Component glue: the typed `reducer` export and the HTTP face.
+
+use component_http::Reply;
+use component_http::wasi::{read_up_to, send};
+use inverted_index::batch::{MAX_BODY, reduce_body};
+use inverted_index::reduce::{format_postings, parse_value};
+use std::collections::BTreeMap;
+use wasip2::http::types::{IncomingRequest, Method, ResponseOutparam};
+
+wit_bindgen::generate!({ path: "../../wit/mapreduce", world: "index-reduce" });
+
+use cloudfn::mapreduce::types::{Error, Pair};
+use exports::cloudfn::mapreduce::reducer::Guest;
+
+struct Reducer;
+
+impl Guest for Reducer {
+    fn reduce(key: String, values: Vec<String>) -> Result<Pair, Error> {
+        let mut postings: BTreeMap<String, u64> = BTreeMap::new();
+        for value in &values {
+            let (doc, tf) =
+                parse_value(value).ok_or_else(|| Error::MalformedValue(value.clone()))?;
+            *postings.entry(doc.to_owned()).or_insert(0) += tf;
+        }
+        Ok(Pair {
+            key,
+            value: format_postings(&postings),
+        })
+    }
+
+    fn reduce_batch(groups: Vec<(String, Vec<String>)>) -> Result<Vec<Pair>, Error> {
+        groups
+            .into_iter()
+            .map(|(key, values)| Self::reduce(key, values))
+            .collect()
+    }
+}
+
+export!(Reducer);
+
+struct Http;
+
+wasip2::http::proxy::export!(Http);
+
+impl wasip2::exports::http::incoming_handler::Guest for Http {
+    fn handle(request: IncomingRequest, out: ResponseOutparam) {
+        let full = request.path_with_query().unwrap_or_default();
+        let path = full
+            .split('?')
+            .next()
+            .unwrap_or("")
+            .trim_end_matches('/')
+            .to_owned();
+        if path != "/index/reduce" {
+            return send(
+                out,
+                Reply::error(
+                    404,
+                    format!("no such endpoint: {path} (POST /index/reduce)"),
+                ),
+                &[],
+            );
+        }
+        if !matches!(request.method(), Method::Post) {
+            return send(
+                out,
+                Reply::error(405, "use POST with pair lines sorted by key"),
+                &[("allow", "POST")],
+            );
+        }
+        let Ok(body) = request.consume() else {
+            return send(out, Reply::error(400, "request body unavailable"), &[]);
+        };
+        let Ok(input) = body.stream() else {
+            return send(out, Reply::error(400, "request body unavailable"), &[]);
+        };
+        let reply = match read_up_to(&input, MAX_BODY + 1) {
+            Ok(bytes) if bytes.len() > MAX_BODY => Reply::error(
+                413,
+                format!(
+                    "body over the {} MiB limit; for larger inputs use `cloudfn stream` or a Hadoop Streaming job",
+                    MAX_BODY >> 20
+                ),
+            ),
+            Ok(bytes) => match reduce_body(&bytes) {
+                Ok((lines, _)) => Reply::ok("text/tab-separated-values; charset=utf-8", lines),
+                Err(e) => Reply::error(400, e.to_string()),
+            },
+            Err(message) => Reply::error(400, message),
+        };
+        send(out, reply, &[]);
+    }
+}

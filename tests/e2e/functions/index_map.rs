@@ -1,0 +1,76 @@
+//! `index-map` end to end: `/index/map` and `/index/build` through `cloudfn up`,
+//! and the typed `mapper` through `cloudfn invoke`.
+
+use crate::common::{HostBuilder, cloudfn, product_manifest, request};
+
+const RECORDS: &str = "d2\tThe cat; the HAT!\nno tab on this line\n\nd1\tDon't e-mail the cat\r\n";
+
+#[test]
+fn index_map_http_maps_and_builds_the_index() {
+    let host = HostBuilder::manifest(product_manifest().to_path_buf()).start();
+    let post = |path: &str, body: &[u8]| {
+        request(
+            host.addr,
+            "POST",
+            path,
+            &[("content-type", "text/plain")],
+            Some(body),
+        )
+    };
+
+    let mapped = post("/index/map", RECORDS.as_bytes());
+    assert_eq!(mapped.status, 200, "{mapped:?}");
+    assert_eq!(
+        mapped.body,
+        "cat\td2\t1\nhat\td2\t1\nthe\td2\t2\ncat\td1\t1\ndon't\td1\t1\ne-mail\td1\t1\nthe\td1\t1\n"
+    );
+    assert_eq!(
+        mapped.header("x-cloudfn-counters"),
+        Some("lines=4 written=7 blank=1 malformed=1")
+    );
+
+    let index = post("/index/build", RECORDS.as_bytes());
+    assert_eq!(index.status, 200);
+    assert_eq!(
+        index.body,
+        "cat\t2\td1:1,d2:1\ndon't\t1\td1:1\ne-mail\t1\td1:1\nhat\t1\td2:1\nthe\t2\td1:1,d2:2\n"
+    );
+    assert_eq!(
+        post("/index/build", RECORDS.as_bytes()).body,
+        index.body,
+        "deterministic"
+    );
+
+    let too_big = post("/index/map", &vec![b'x'; (16 << 20) + 1]);
+    assert_eq!(too_big.status, 413);
+    assert!(
+        too_big.body.contains("over the 16 MiB limit"),
+        "{}",
+        too_big.body
+    );
+    let get = host.get("/index/map");
+    assert_eq!((get.status, get.header("allow")), (405, Some("POST")));
+}
+
+#[test]
+fn index_map_invoke_matches_http() {
+    let dir = product_manifest().parent().expect("dir");
+    let run = |args: &[&str]| {
+        let mut all = vec!["invoke", "-f", "spin.toml", "--no-cache", "index-map"];
+        all.extend_from_slice(args);
+        let (ok, stdout, stderr) = cloudfn(&all, dir);
+        assert!(ok, "invoke {args:?}: {stderr}");
+        stdout
+    };
+    assert_eq!(
+        run(&["map", r#"{doc-id: "d2", content: "The cat; the HAT!"}"#]),
+        "[{key: \"cat\", value: \"d2\\t1\"}, {key: \"hat\", value: \"d2\\t1\"}, {key: \"the\", value: \"d2\\t2\"}]\n"
+    );
+    assert_eq!(
+        run(&[
+            "map-batch",
+            r#"[{doc-id: "a", content: "x y"}, {doc-id: "b", content: "x"}]"#
+        ]),
+        "[{key: \"x\", value: \"a\\t1\"}, {key: \"y\", value: \"a\\t1\"}, {key: \"x\", value: \"b\\t1\"}]\n"
+    );
+}
