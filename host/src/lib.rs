@@ -6,6 +6,7 @@
 //! [`manifest`] → [`services`] → [`engine`] → [`trigger`] → binaries.
 //! [`routes`] and [`limits`] are leaf modules used by several layers.
 
+pub mod bindings;
 pub mod build;
 pub mod engine;
 pub mod invoke;

@@ -31,6 +31,26 @@ enum Command {
     Build(BuildArgs),
     /// Call one exported function of a component; arguments and results are WAVE values.
     Invoke(InvokeArgs),
+    /// Run a component as a Hadoop Streaming mapper or reducer: lines on stdin, lines on stdout.
+    Stream(StreamArgs),
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum StreamPhase {
+    /// cloudfn:mapreduce/mapper: `doc-id<TAB>content` records in, pairs out.
+    Map,
+    /// cloudfn:mapreduce/reducer: pairs sorted by key in, one line per key out.
+    Reduce,
+}
+
+#[derive(Args)]
+struct StreamArgs {
+    /// The phase the component plays.
+    phase: StreamPhase,
+    /// The component's `.wasm` file.
+    component: PathBuf,
+    #[command(flatten)]
+    engine: EngineArgs,
 }
 
 #[derive(Args)]
@@ -137,6 +157,7 @@ fn run() -> Result<()> {
             Ok(())
         }
         Command::Invoke(args) => runtime.block_on(invoke(args)),
+        Command::Stream(args) => runtime.block_on(stream(args)),
     }
 }
 
@@ -182,6 +203,32 @@ async fn invoke(args: InvokeArgs) -> Result<()> {
     for result in results {
         println!("{result}");
     }
+    Ok(())
+}
+
+async fn stream(args: StreamArgs) -> Result<()> {
+    use cloudfn_host::trigger::stream::{Phase, run};
+    let runtime = args.engine.runtime()?;
+    let id = args.component.file_stem().map_or_else(
+        || "component".to_owned(),
+        |s| s.to_string_lossy().into_owned(),
+    );
+    let component = runtime.load_file(&id, &args.component, Default::default())?;
+    let phase = match args.phase {
+        StreamPhase::Map => Phase::Map,
+        StreamPhase::Reduce => Phase::Reduce,
+    };
+    let stdin = std::io::stdin().lock();
+    let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let report = run(&runtime, &component, phase, stdin, stdout).await?;
+    eprintln!(
+        "cloudfn stream {}: {report}",
+        if matches!(phase, Phase::Map) {
+            "map"
+        } else {
+            "reduce"
+        }
+    );
     Ok(())
 }
 

@@ -167,29 +167,6 @@ impl Runtime {
             .get(id)
             .ok_or_else(|| link_err("not defined in the manifest".into()))?;
         let path = manifest.source_path(entry);
-        if !path.exists() {
-            return Err(EngineError::MissingComponent {
-                id: id.to_owned(),
-                path,
-            });
-        }
-        let (component, cache_outcome) =
-            self.cache
-                .load(&self.engine, &path)
-                .map_err(|source| EngineError::Cache {
-                    id: id.to_owned(),
-                    source,
-                })?;
-        let instance_pre = self
-            .linker
-            .instantiate_pre(&component)
-            .map_err(|e| link_err(format!("{e:#}")))?;
-        let http = match wasmtime_wasi_http::p3::bindings::ServicePre::new(instance_pre.clone()) {
-            Ok(pre) => Some(Arc::new(ProxyPre::P3(pre))),
-            Err(_) => wasmtime_wasi_http::p2::bindings::ProxyPre::new(instance_pre.clone())
-                .ok()
-                .map(|pre| Arc::new(ProxyPre::P2(pre))),
-        };
         let grants = Grants {
             env: entry
                 .environment
@@ -221,6 +198,43 @@ impl Runtime {
                 .map_err(|e| link_err(e.to_string()))?,
             variables: variables::resolve(manifest, entry, |k| std::env::var(k).ok())
                 .map_err(|e| link_err(e.to_string()))?,
+        };
+        self.load_file(id, &path, grants)
+    }
+
+    /// Compiles (or loads from cache) and links the component at `path`, granting it `grants`.
+    pub fn load_file(
+        &self,
+        id: &str,
+        path: &std::path::Path,
+        grants: Grants,
+    ) -> Result<LoadedComponent, EngineError> {
+        let link_err = |message: String| EngineError::Link {
+            id: id.to_owned(),
+            message,
+        };
+        if !path.exists() {
+            return Err(EngineError::MissingComponent {
+                id: id.to_owned(),
+                path: path.to_owned(),
+            });
+        }
+        let (component, cache_outcome) =
+            self.cache
+                .load(&self.engine, path)
+                .map_err(|source| EngineError::Cache {
+                    id: id.to_owned(),
+                    source,
+                })?;
+        let instance_pre = self
+            .linker
+            .instantiate_pre(&component)
+            .map_err(|e| link_err(format!("{e:#}")))?;
+        let http = match wasmtime_wasi_http::p3::bindings::ServicePre::new(instance_pre.clone()) {
+            Ok(pre) => Some(Arc::new(ProxyPre::P3(pre))),
+            Err(_) => wasmtime_wasi_http::p2::bindings::ProxyPre::new(instance_pre.clone())
+                .ok()
+                .map(|pre| Arc::new(ProxyPre::P2(pre))),
         };
         Ok(LoadedComponent {
             id: id.to_owned(),

@@ -5,3 +5,4 @@ pub mod body;
 pub mod dispatch;
 pub mod headers;
 pub mod http;
+pub mod stream;

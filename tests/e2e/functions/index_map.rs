@@ -74,3 +74,105 @@ fn index_map_invoke_matches_http() {
         "[{key: \"x\", value: \"a\\t1\"}, {key: \"y\", value: \"a\\t1\"}, {key: \"x\", value: \"b\\t1\"}]\n"
     );
 }
+
+/// Runs `cloudfn stream PHASE WASM` with `input` on stdin; returns stdout and stderr.
+fn stream(phase: &str, wasm: &std::path::Path, input: &[u8]) -> (String, String) {
+    use std::io::Write;
+    let mut child = std::process::Command::new(crate::common::CLOUDFN)
+        .args(["stream", phase])
+        .arg(wasm)
+        .arg("--cache-dir")
+        .arg(crate::common::shared_cache_dir())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn cloudfn stream");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().expect("cloudfn stream");
+    writer.join().expect("writer").expect("write stdin");
+    assert!(
+        output.status.success(),
+        "stream {phase}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (
+        String::from_utf8(output.stdout).expect("utf-8"),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+#[test]
+fn index_map_stream_http_and_typed_modes_give_identical_output() {
+    let release = product_manifest()
+        .parent()
+        .expect("dir")
+        .join("wasm32-wasip2/release");
+    let (mapped, map_report) = stream("map", &release.join("index_map.wasm"), RECORDS.as_bytes());
+    assert_eq!(
+        map_report.trim(),
+        "cloudfn stream map: 4 lines read, 7 written, 1 blank, 1 malformed"
+    );
+    let mut sorted: Vec<&str> = mapped.lines().collect();
+    sorted.sort_unstable();
+    let sorted = sorted.join("\n") + "\n";
+    let (index, reduce_report) = stream(
+        "reduce",
+        &release.join("index_reduce.wasm"),
+        sorted.as_bytes(),
+    );
+    assert_eq!(
+        reduce_report.trim(),
+        "cloudfn stream reduce: 7 lines read, 5 written, 0 blank, 0 malformed"
+    );
+
+    let host = HostBuilder::manifest(product_manifest().to_path_buf()).start();
+    let post = |path: &str, body: &[u8]| request(host.addr, "POST", path, &[], Some(body)).body;
+    assert_eq!(
+        mapped,
+        post("/index/map", RECORDS.as_bytes()),
+        "stream map = HTTP map"
+    );
+    assert_eq!(
+        index,
+        post("/index/build", RECORDS.as_bytes()),
+        "stream map|sort|reduce = HTTP build"
+    );
+    assert_eq!(
+        index,
+        post("/index/reduce", sorted.as_bytes()),
+        "stream reduce = HTTP reduce"
+    );
+
+    // Stream mode takes any length: 30,000 records map and reduce to 3 words.
+    let many: String = (0..30_000)
+        .map(|i| {
+            format!(
+                "doc{i:05}\talpha beta {}\n",
+                if i % 2 == 0 { "gamma" } else { "beta" }
+            )
+        })
+        .collect();
+    let (mapped, _) = stream("map", &release.join("index_map.wasm"), many.as_bytes());
+    let mut sorted: Vec<&str> = mapped.lines().collect();
+    sorted.sort_unstable();
+    let (index, _) = stream(
+        "reduce",
+        &release.join("index_reduce.wasm"),
+        (sorted.join("\n") + "\n").as_bytes(),
+    );
+    let heads: Vec<String> = index
+        .lines()
+        .map(|l| l.split('\t').take(2).collect::<Vec<_>>().join("\t"))
+        .collect();
+    assert_eq!(heads, ["alpha\t30000", "beta\t30000", "gamma\t15000"]);
+    assert!(
+        index
+            .lines()
+            .nth(1)
+            .is_some_and(|l| l.contains("doc00001:2,")),
+        "tf 2 for beta in odd documents"
+    );
+}
