@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# The inverted index end to end, side by side in one run, on one corpus of
+# real text (bench/make-corpus.py): `map | sort | reduce` with
+#   1. the components in stream mode (cloudfn stream map|reduce),
+#   2. the same Rust code built natively (inverted-index's native_stream),
+#   3. the textbook Python Hadoop Streaming scripts (fixed only so they run),
+# all with the same `LC_ALL=C sort`. Prints wall time and each stage's peak
+# RSS (/usr/bin/time). Not run in CI.
+#
+#   bench/index-pipeline.sh            # 100 MB corpus
+#   SIZE=400 SKIP_PYTHON=1 bench/index-pipeline.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SIZE=${SIZE:-100}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+
+cargo build --release -q -p cloudfn-host
+cargo build --release -q -p inverted-index --example native_stream
+cargo build --release -q --target wasm32-wasip2 -p index-map -p index-reduce
+CLOUDFN=target/release/cloudfn
+NATIVE=target/release/examples/native_stream
+W=target/wasm32-wasip2/release
+export LC_ALL=C
+
+python3 bench/make-corpus.py "$SIZE" "$work/corpus.tsv"
+SORT="sort -S 1G -T $work"
+# Warm the component cache so compile time is not counted.
+echo | $CLOUDFN stream map $W/index_map.wasm > /dev/null 2>&1
+echo | $CLOUDFN stream reduce $W/index_reduce.wasm > /dev/null 2>&1
+
+run() { # name map-cmd reduce-cmd
+  local name=$1 map=$2 reduce=$3 start end
+  start=$(date +%s.%N)
+  /usr/bin/time -f "%M" -o "$work/$name.map.rss" $map < "$work/corpus.tsv" 2>"$work/$name.map.err" \
+    | $SORT \
+    | /usr/bin/time -f "%M" -o "$work/$name.reduce.rss" $reduce > "$work/$name.index" 2>"$work/$name.reduce.err"
+  end=$(date +%s.%N)
+  printf '%-34s %9.1f s   map peak RSS %6d MiB   reduce peak RSS %6d MiB   %9d index lines\n' \
+    "$name" "$(echo "$end - $start" | bc)" \
+    $(( $(tail -1 "$work/$name.map.rss") / 1024 )) $(( $(tail -1 "$work/$name.reduce.rss") / 1024 )) \
+    "$(wc -l < "$work/$name.index")"
+  echo "$end - $start" | bc > "$work/$name.secs"
+}
+
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs); corpus ${SIZE} MB"
+run "components (cloudfn stream)" "$CLOUDFN stream map $W/index_map.wasm" "$CLOUDFN stream reduce $W/index_reduce.wasm"
+run "same Rust code, native" "$NATIVE map" "$NATIVE reduce"
+cmp -s "$work/components (cloudfn stream).index" "$work/same Rust code, native.index" \
+  && echo "components and native: identical index" || { echo "components and native differ" >&2; exit 1; }
+if [ -z "${SKIP_PYTHON:-}" ]; then
+  run "textbook Python scripts" "python3 bench/textbook_mapper.py" "python3 bench/textbook_reducer.py"
+fi
+c=$(cat "$work/components (cloudfn stream).secs"); n=$(cat "$work/same Rust code, native.secs")
+echo "components / native time ratio: $(echo "scale=2; $c / $n" | bc)"
+if [ -z "${SKIP_PYTHON:-}" ]; then
+  p=$(cat "$work/textbook Python scripts.secs")
+  echo "Python / components time: $(echo "scale=1; $p / $c" | bc)x"
+fi
