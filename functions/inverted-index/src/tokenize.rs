@@ -41,10 +41,19 @@ impl Tokenizer {
     /// Calls `emit` with each word of `text`, in order.
     pub fn words(&self, text: &str, mut emit: impl FnMut(&str)) {
         let mut pending = String::new();
+        let mut word = String::new();
         let mut hyphen = false;
         let mut flush = |pending: &mut String| {
             if !pending.is_empty() {
-                let word: String = pending.nfc().collect::<String>().to_lowercase();
+                // ASCII is already NFC, and its Unicode lower case is its ASCII one.
+                word.clear();
+                if pending.is_ascii() {
+                    word.push_str(pending);
+                    word.make_ascii_lowercase();
+                } else {
+                    word.extend(pending.nfc());
+                    word = word.to_lowercase();
+                }
                 if word.chars().any(char::is_alphanumeric)
                     && self.stopwords.binary_search(&word).is_err()
                 {
