@@ -342,3 +342,30 @@ pub fn cloudfn(args: &[&str], dir: &Path) -> (bool, String, String) {
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
 }
+
+/// Runs `cloudfn stream PHASE WASM` with `input` on stdin; returns (success, stdout, stderr).
+pub fn cloudfn_stream(phase: &str, wasm: &Path, input: &[u8]) -> (bool, String, String) {
+    use std::io::Write;
+    let mut child = Command::new(CLOUDFN)
+        .args(["stream", phase])
+        .arg(wasm)
+        .arg("--cache-dir")
+        .arg(shared_cache_dir())
+        .env_remove("RUST_BACKTRACE")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn cloudfn stream");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    // A writer thread, so a large input cannot deadlock against a full stdout pipe.
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let output = child.wait_with_output().expect("cloudfn stream");
+    let _ = writer.join();
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}

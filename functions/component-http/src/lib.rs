@@ -39,8 +39,51 @@ impl Reply {
 #[cfg(target_family = "wasm")]
 pub mod wasi {
     use super::Reply;
-    use wasip2::http::types::{Fields, OutgoingBody, OutgoingResponse, ResponseOutparam};
+    use wasip2::http::types::{
+        Fields, IncomingBody, IncomingRequest, Method, OutgoingBody, OutgoingResponse,
+        ResponseOutparam,
+    };
     use wasip2::io::streams::{InputStream, OutputStream, StreamError};
+
+    /// Reads the whole body of a POST of at most `limit` bytes, or answers
+    /// `405` (with `Allow: POST`; `usage` says what to send), `413` (with
+    /// `too_large` as advice) or `400` itself and returns `None`.
+    pub fn read_post(
+        request: &IncomingRequest,
+        out: ResponseOutparam,
+        limit: usize,
+        usage: &str,
+        too_large: &str,
+    ) -> Option<(Vec<u8>, ResponseOutparam)> {
+        if !matches!(request.method(), Method::Post) {
+            send(out, Reply::error(405, usage), &[("allow", "POST")]);
+            return None;
+        }
+        let unavailable = || Reply::error(400, "request body unavailable");
+        let Ok(body) = request.consume() else {
+            send(out, unavailable(), &[]);
+            return None;
+        };
+        let Ok(input) = body.stream() else {
+            send(out, unavailable(), &[]);
+            return None;
+        };
+        let read = read_up_to(&input, limit + 1);
+        drop(input);
+        let _ = IncomingBody::finish(body);
+        match read {
+            Ok(bytes) if bytes.len() > limit => {
+                let message = format!("body over the {} MiB limit; {too_large}", limit >> 20);
+                send(out, Reply::error(413, message), &[]);
+                None
+            }
+            Ok(bytes) => Some((bytes, out)),
+            Err(message) => {
+                send(out, Reply::error(400, message), &[]);
+                None
+            }
+        }
+    }
 
     /// Reads at most `limit` bytes of a body (read one more than your maximum to detect "too large").
     pub fn read_up_to(input: &InputStream, limit: usize) -> Result<Vec<u8>, String> {

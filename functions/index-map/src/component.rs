@@ -1,12 +1,12 @@
 //! Component glue: the typed `mapper` export and the HTTP face.
 
 use component_http::Reply;
-use component_http::wasi::{read_up_to, send};
+use component_http::wasi::{read_post, send};
 use inverted_index::batch::{MAX_BODY, build_index, map_body};
 use inverted_index::lines::Counters;
 use inverted_index::map::map_document;
 use inverted_index::tokenize::Tokenizer;
-use wasip2::http::types::{IncomingBody, IncomingRequest, Method, ResponseOutparam};
+use wasip2::http::types::{IncomingRequest, ResponseOutparam};
 
 wit_bindgen::generate!({ path: "../../wit/mapreduce", world: "index-map" });
 
@@ -70,50 +70,32 @@ impl wasip2::exports::http::incoming_handler::Guest for Http {
                 );
             }
         };
-        if !matches!(request.method(), Method::Post) {
-            return send(
-                out,
-                Reply::error(405, "use POST with record lines `doc-id<TAB>content`"),
-                &[("allow", "POST")],
-            );
-        }
-        let Ok(body) = request.consume() else {
-            return send(out, Reply::error(400, "request body unavailable"), &[]);
+        let Some((bytes, out)) = read_post(
+            &request,
+            out,
+            MAX_BODY,
+            "use POST with record lines `doc-id<TAB>content`",
+            TOO_LARGE,
+        ) else {
+            return;
         };
-        let Ok(input) = body.stream() else {
-            return send(out, Reply::error(400, "request body unavailable"), &[]);
+        let tokenizer = Tokenizer::new();
+        let (lines, counters) = if build {
+            build_index(&tokenizer, &bytes)
+        } else {
+            map_body(&tokenizer, &bytes)
         };
-        let reply = match read_up_to(&input, MAX_BODY + 1) {
-            Ok(bytes) if bytes.len() > MAX_BODY => Reply::error(
-                413,
-                format!(
-                    "body over the {} MiB limit; for larger inputs use `cloudfn stream` or a Hadoop Streaming job",
-                    MAX_BODY >> 20
-                ),
-            ),
-            Ok(bytes) => {
-                let tokenizer = Tokenizer::new();
-                let (lines, counters) = if build {
-                    build_index(&tokenizer, &bytes)
-                } else {
-                    map_body(&tokenizer, &bytes)
-                };
-                drop(input);
-                let _ = IncomingBody::finish(body);
-                let counters = counters_header(&counters);
-                return send(
-                    out,
-                    Reply::ok("text/tab-separated-values; charset=utf-8", lines),
-                    &[("x-cloudfn-counters", &counters)],
-                );
-            }
-            Err(message) => Reply::error(400, message),
-        };
-        drop(input);
-        let _ = IncomingBody::finish(body);
-        send(out, reply, &[]);
+        let counters = counters_header(&counters);
+        send(
+            out,
+            Reply::ok("text/tab-separated-values; charset=utf-8", lines),
+            &[("x-cloudfn-counters", &counters)],
+        );
     }
 }
+
+/// Advice for bodies over the limit.
+const TOO_LARGE: &str = "for larger inputs use `cloudfn stream` or a Hadoop Streaming job";
 
 fn counters_header(c: &Counters) -> String {
     format!(

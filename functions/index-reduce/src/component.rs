@@ -1,11 +1,11 @@
 //! Component glue: the typed `reducer` export and the HTTP face.
 
 use component_http::Reply;
-use component_http::wasi::{read_up_to, send};
+use component_http::wasi::{read_post, send};
 use inverted_index::batch::{MAX_BODY, reduce_body};
 use inverted_index::reduce::{format_postings, parse_value};
 use std::collections::BTreeMap;
-use wasip2::http::types::{IncomingRequest, Method, ResponseOutparam};
+use wasip2::http::types::{IncomingRequest, ResponseOutparam};
 
 wit_bindgen::generate!({ path: "../../wit/mapreduce", world: "index-reduce" });
 
@@ -61,32 +61,18 @@ impl wasip2::exports::http::incoming_handler::Guest for Http {
                 &[],
             );
         }
-        if !matches!(request.method(), Method::Post) {
-            return send(
-                out,
-                Reply::error(405, "use POST with pair lines sorted by key"),
-                &[("allow", "POST")],
-            );
-        }
-        let Ok(body) = request.consume() else {
-            return send(out, Reply::error(400, "request body unavailable"), &[]);
+        let Some((bytes, out)) = read_post(
+            &request,
+            out,
+            MAX_BODY,
+            "use POST with pair lines sorted by key",
+            "for larger inputs use `cloudfn stream` or a Hadoop Streaming job",
+        ) else {
+            return;
         };
-        let Ok(input) = body.stream() else {
-            return send(out, Reply::error(400, "request body unavailable"), &[]);
-        };
-        let reply = match read_up_to(&input, MAX_BODY + 1) {
-            Ok(bytes) if bytes.len() > MAX_BODY => Reply::error(
-                413,
-                format!(
-                    "body over the {} MiB limit; for larger inputs use `cloudfn stream` or a Hadoop Streaming job",
-                    MAX_BODY >> 20
-                ),
-            ),
-            Ok(bytes) => match reduce_body(&bytes) {
-                Ok((lines, _)) => Reply::ok("text/tab-separated-values; charset=utf-8", lines),
-                Err(e) => Reply::error(400, e.to_string()),
-            },
-            Err(message) => Reply::error(400, message),
+        let reply = match reduce_body(&bytes) {
+            Ok((lines, _)) => Reply::ok("text/tab-separated-values; charset=utf-8", lines),
+            Err(e) => Reply::error(400, e.to_string()),
         };
         send(out, reply, &[]);
     }

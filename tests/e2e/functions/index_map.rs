@@ -75,33 +75,11 @@ fn index_map_invoke_matches_http() {
     );
 }
 
-/// Runs `cloudfn stream PHASE WASM` with `input` on stdin; returns stdout and stderr.
+/// `cloudfn stream PHASE WASM` on `input`, which must succeed; returns stdout and stderr.
 fn stream(phase: &str, wasm: &std::path::Path, input: &[u8]) -> (String, String) {
-    use std::io::Write;
-    let mut child = std::process::Command::new(crate::common::CLOUDFN)
-        .args(["stream", phase])
-        .arg(wasm)
-        .arg("--cache-dir")
-        .arg(crate::common::shared_cache_dir())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn cloudfn stream");
-    let mut stdin = child.stdin.take().expect("stdin");
-    let input = input.to_vec();
-    let writer = std::thread::spawn(move || stdin.write_all(&input));
-    let output = child.wait_with_output().expect("cloudfn stream");
-    writer.join().expect("writer").expect("write stdin");
-    assert!(
-        output.status.success(),
-        "stream {phase}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (
-        String::from_utf8(output.stdout).expect("utf-8"),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    let (ok, stdout, stderr) = crate::common::cloudfn_stream(phase, wasm, input);
+    assert!(ok, "stream {phase}: {stderr}");
+    (stdout, stderr)
 }
 
 #[test]

@@ -65,31 +65,14 @@ fn index_reduce_invoke_gives_posting_lists() {
 
 #[test]
 fn index_reduce_stream_refuses_unsorted_input() {
-    use std::io::Write;
     let wasm = product_manifest()
         .parent()
         .expect("dir")
         .join("wasm32-wasip2/release/index_reduce.wasm");
-    let mut child = std::process::Command::new(crate::common::CLOUDFN)
-        .args(["stream", "reduce"])
-        .arg(&wasm)
-        .arg("--cache-dir")
-        .arg(crate::common::shared_cache_dir())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    child
-        .stdin
-        .take()
-        .expect("stdin")
-        .write_all(b"the\td1\ncat\td1\n")
-        .expect("write");
-    let output = child.wait_with_output().expect("wait");
-    assert!(!output.status.success());
+    let (ok, _, stderr) = crate::common::cloudfn_stream("reduce", &wasm, b"the\td1\ncat\td1\n");
+    assert!(!ok);
     assert_eq!(
-        String::from_utf8_lossy(&output.stderr),
+        stderr,
         "error: input is not sorted by key: line 2 has key \"cat\" after \"the\" (sort with LC_ALL=C sort)\n"
     );
 }
