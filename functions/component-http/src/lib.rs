@@ -45,6 +45,15 @@ pub mod wasi {
     };
     use wasip2::io::streams::{InputStream, OutputStream, StreamError};
 
+    /// The request's path, without its query.
+    pub fn request_path(request: &IncomingRequest) -> String {
+        let mut path = request.path_with_query().unwrap_or_default();
+        if let Some(query) = path.find('?') {
+            path.truncate(query);
+        }
+        path
+    }
+
     /// Reads the whole body of a POST of at most `limit` bytes, or answers
     /// `405` (with `Allow: POST`; `usage` says what to send), `413` (with
     /// `too_large` as advice) or `400` itself and returns `None`.

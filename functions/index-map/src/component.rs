@@ -1,7 +1,7 @@
 //! Component glue: the typed `mapper` export and the HTTP face.
 
 use component_http::Reply;
-use component_http::wasi::{read_post, send};
+use component_http::wasi::{read_post, request_path, send};
 use inverted_index::batch::{MAX_BODY, build_index, map_body};
 use inverted_index::lines::Counters;
 use inverted_index::map::map_document;
@@ -49,14 +49,9 @@ wasip2::http::proxy::export!(Http);
 
 impl wasip2::exports::http::incoming_handler::Guest for Http {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
-        let full = request.path_with_query().unwrap_or_default();
-        let path = full
-            .split('?')
-            .next()
-            .unwrap_or("")
-            .trim_end_matches('/')
-            .to_owned();
-        let build = match path.as_str() {
+        let full = request_path(&request);
+        let path = full.trim_end_matches('/');
+        let build = match path {
             "/index/map" => false,
             "/index/build" => true,
             _ => {

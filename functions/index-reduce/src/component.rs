@@ -1,7 +1,7 @@
 //! Component glue: the typed `reducer` export and the HTTP face.
 
 use component_http::Reply;
-use component_http::wasi::{read_post, send};
+use component_http::wasi::{read_post, request_path, send};
 use inverted_index::batch::{MAX_BODY, reduce_body};
 use inverted_index::reduce::{format_postings, parse_value};
 use std::collections::BTreeMap;
@@ -44,13 +44,8 @@ wasip2::http::proxy::export!(Http);
 
 impl wasip2::exports::http::incoming_handler::Guest for Http {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
-        let full = request.path_with_query().unwrap_or_default();
-        let path = full
-            .split('?')
-            .next()
-            .unwrap_or("")
-            .trim_end_matches('/')
-            .to_owned();
+        let full = request_path(&request);
+        let path = full.trim_end_matches('/');
         if path != "/index/reduce" {
             return send(
                 out,

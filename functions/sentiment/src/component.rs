@@ -2,7 +2,7 @@
 
 use crate::http_face::{self, MAX_JSON_BODY, NdjsonStream, Reply};
 use crate::scoring::{self, Scorer};
-use component_http::wasi::{finish, read_up_to, send, start, write_all};
+use component_http::wasi::{finish, read_up_to, request_path, send, start, write_all};
 use std::sync::OnceLock;
 use wasip2::http::types::{IncomingBody, IncomingRequest, Method, ResponseOutparam};
 use wasip2::io::streams::{InputStream, StreamError};
@@ -79,8 +79,7 @@ enum Route {
 
 impl wasip2::exports::http::incoming_handler::Guest for Http {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
-        let full = request.path_with_query().unwrap_or_default();
-        let path = full.split('?').next().unwrap_or("");
+        let path = request_path(&request);
         let route = match path.trim_end_matches('/') {
             "/sentiment" => Route::Score,
             "/sentiment/aggregate" => Route::Aggregate,
