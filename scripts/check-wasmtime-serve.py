@@ -8,9 +8,14 @@ check one route of each answers 2xx. Run by hand, not in CI.
 
 The path checked is `[component.X.tool.cloudfn] check_path` when set, else the
 route with `:name` segments filled in and a trailing `/...` dropped; with
-`check_body` (and optional `check_content_type`) the check is a POST of it.
+`check_body` (or binary `check_body_base64`, and optional `check_content_type`)
+the check is a POST of it.
+Component variables are resolved like Spin does and passed as wasi:config
+variables (`-Sconfig -Sconfig-var=name=value`).
 """
+import base64
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -37,6 +42,25 @@ def check_path(route, component):
     return "/".join(parts) or "/"
 
 
+def config_flags(manifest, component):
+    """The component's Spin variables, resolved as `spin up` would (environment
+    `SPIN_VARIABLE_X` first, then the default), as `wasmtime serve` wasi:config flags."""
+    app_vars = manifest.get("variables", {})
+
+    def resolve(match):
+        name = match.group(1)
+        value = os.environ.get(f"SPIN_VARIABLE_{name.upper()}", app_vars.get(name, {}).get("default"))
+        if value is None:
+            sys.exit(f"variable {name} has no value")
+        return value
+
+    variables = component.get("variables", {})
+    if not variables:
+        return []
+    template = re.compile(r"{{\s*(\w+)\s*}}")
+    return ["-Sconfig"] + [f"-Sconfig-var={k}={template.sub(resolve, v)}" for k, v in variables.items()]
+
+
 def main():
     manifest_path = sys.argv[1] if len(sys.argv) > 1 else "spin.toml"
     wasmtime = os.environ.get("WASMTIME") or shutil.which("wasmtime")
@@ -59,11 +83,14 @@ def main():
         tool = component.get("tool", {}).get("cloudfn", {})
         body = tool.get("check_body")
         data = body.encode() if body is not None else None
+        if "check_body_base64" in tool:
+            data = base64.b64decode(tool["check_body_base64"])
         headers = {"content-type": tool.get("check_content_type", "application/json")} if data else {}
         port = free_port()
         env_flags = [f"--env={k}={v}" for k, v in component.get("environment", {}).items()]
         proc = subprocess.Popen(
-            [wasmtime, "serve", "-Scli", "-O", "pooling-allocator", "--addr", f"127.0.0.1:{port}", *env_flags, wasm],
+            [wasmtime, "serve", "-Scli", "-O", "pooling-allocator", "--addr", f"127.0.0.1:{port}",
+             *env_flags, *config_flags(manifest, component), wasm],
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         status, detail = None, ""
         try:
