@@ -102,6 +102,7 @@ pub fn shared_cache_dir() -> &'static Path {
 pub struct HostBuilder {
     manifest: PathBuf,
     args: Vec<String>,
+    env: Vec<(String, String)>,
     cache_dir: PathBuf,
 }
 
@@ -116,6 +117,7 @@ impl HostBuilder {
         Self {
             manifest,
             args: Vec::new(),
+            env: Vec::new(),
             cache_dir: shared_cache_dir().to_path_buf(),
         }
     }
@@ -123,6 +125,12 @@ impl HostBuilder {
     /// Adds a flag (and its value) to `cloudfn up`.
     pub fn arg(mut self, arg: impl Into<String>) -> Self {
         self.args.push(arg.into());
+        self
+    }
+
+    /// Sets an environment variable of the host (`SPIN_VARIABLE_…`).
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
         self
     }
 
@@ -141,6 +149,7 @@ impl HostBuilder {
             .args(["--listen", "127.0.0.1:0", "--cache-dir"])
             .arg(&self.cache_dir)
             .args(&self.args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
             .stdin(Stdio::null())
@@ -266,6 +275,8 @@ pub struct Reply {
     pub body: String,
     /// Body length in bytes.
     pub body_len: usize,
+    /// Body bytes.
+    pub bytes: Vec<u8>,
     /// Whether the body ended with an error (cut off).
     pub body_error: bool,
 }
@@ -322,6 +333,7 @@ pub fn request(
         headers,
         body_len: bytes.len(),
         body: String::from_utf8_lossy(&bytes).into_owned(),
+        bytes,
         body_error,
     }
 }

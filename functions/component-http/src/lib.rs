@@ -35,6 +35,15 @@ impl Reply {
     }
 }
 
+/// A size for messages: `64 MiB` when a whole number of MiB, else `2048 bytes`.
+pub fn size(bytes: usize) -> String {
+    if bytes >= 1 << 20 && bytes.is_multiple_of(1 << 20) {
+        format!("{} MiB", bytes >> 20)
+    } else {
+        format!("{bytes} bytes")
+    }
+}
+
 /// `wasi:http` 0.2 plumbing (compiled for wasm only).
 #[cfg(target_family = "wasm")]
 pub mod wasi {
@@ -82,7 +91,7 @@ pub mod wasi {
         let _ = IncomingBody::finish(body);
         match read {
             Ok(bytes) if bytes.len() > limit => {
-                let message = format!("body over the {} MiB limit; {too_large}", limit >> 20);
+                let message = format!("body over the {} limit; {too_large}", super::size(limit));
                 send(out, Reply::error(413, message), &[]);
                 None
             }

@@ -25,12 +25,19 @@ fn limits() -> Result<Limits, FilterError> {
     let read = |name: &str, default: u64| -> Result<u64, FilterError> {
         match store::get(name) {
             Ok(None) => Ok(default),
-            Ok(Some(value)) => value.trim().parse::<u64>().ok().filter(|v| *v > 0).ok_or_else(|| {
-                FilterError::Other(format!(
-                    "variable {name} = `{value}` is not a positive integer"
-                ))
-            }),
-            Err(e) => Err(FilterError::Other(format!("reading variable {name}: {e:?}"))),
+            Ok(Some(value)) => value
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|v| *v > 0)
+                .ok_or_else(|| {
+                    FilterError::Other(format!(
+                        "variable {name} = `{value}` is not a positive integer"
+                    ))
+                }),
+            Err(e) => Err(FilterError::Other(format!(
+                "reading variable {name}: {e:?}"
+            ))),
         }
     };
     Ok(Limits {

@@ -106,7 +106,19 @@ fn open<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Opened<'a>, FilterError>
     // Reading the header allocates nothing image-sized; the pixel limit is
     // checked against it below, and the allocation limit set before decoding.
     reader.no_limits();
-    let decoder = reader.into_decoder().map_err(|e| from_image_error(e, format))?;
+    let decoder = match reader.into_decoder() {
+        Ok(decoder) => decoder,
+        // Some decoders refuse huge headers themselves (a buffer size that
+        // overflows 32 bits on wasm): answer with the pixel limit when the
+        // header can be read.
+        Err(ImageError::Limits(e)) => {
+            if let Some((width, height)) = header_dimensions(bytes) {
+                limits.check_pixels(width, height, &format!("image {width}x{height}"))?;
+            }
+            return Err(FilterError::InvalidImage(format!("{}: {e}", format.name())));
+        }
+        Err(e) => return Err(from_image_error(e, format)),
+    };
     let (width, height) = decoder.dimensions();
     if width == 0 || height == 0 {
         return Err(FilterError::InvalidImage(format!(
@@ -119,6 +131,50 @@ fn open<'a>(bytes: &'a [u8], limits: &Limits) -> Result<Opened<'a>, FilterError>
         decoder: Box::new(decoder),
         format,
     })
+}
+
+/// Width and height from a PNG, GIF or BMP header, or a JPEG frame header.
+pub fn header_dimensions(bytes: &[u8]) -> Option<(u32, u32)> {
+    let be32 = |at: usize| Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?));
+    let le16 = |at: usize| {
+        Some(u32::from(u16::from_le_bytes(
+            bytes.get(at..at + 2)?.try_into().ok()?,
+        )))
+    };
+    let le32 = |at: usize| {
+        Some(i32::from_le_bytes(bytes.get(at..at + 4)?.try_into().ok()?).unsigned_abs())
+    };
+    let be16 = |at: usize| {
+        Some(u32::from(u16::from_be_bytes(
+            bytes.get(at..at + 2)?.try_into().ok()?,
+        )))
+    };
+    if bytes.starts_with(b"\x89PNG\r\n\x1a\n") {
+        return Some((be32(16)?, be32(20)?));
+    }
+    if bytes.starts_with(b"GIF8") {
+        return Some((le16(6)?, le16(8)?));
+    }
+    if bytes.starts_with(b"BM") {
+        return Some((le32(18)?, le32(22)?));
+    }
+    if bytes.starts_with(&[0xFF, 0xD8]) {
+        // Walk the marker segments to the first start-of-frame.
+        let mut at = 2;
+        while at + 4 <= bytes.len() {
+            if bytes[at] != 0xFF {
+                return None;
+            }
+            let marker = bytes[at + 1];
+            let len = be16(at + 2)? as usize;
+            let sof = matches!(marker, 0xC0..=0xCF) && !matches!(marker, 0xC4 | 0xC8 | 0xCC);
+            if sof {
+                return Some((be16(at + 7)?, be16(at + 5)?));
+            }
+            at += 2 + len;
+        }
+    }
+    None
 }
 
 /// Reads format, dimensions, pixel layout and orientation without decoding pixels.
@@ -144,9 +200,7 @@ pub fn decode(bytes: &[u8], limits: &Limits) -> Result<Decoded, FilterError> {
         mut decoder,
         format,
     } = open(bytes, limits)?;
-    let orientation = decoder
-        .orientation()
-        .unwrap_or(Orientation::NoTransforms);
+    let orientation = decoder.orientation().unwrap_or(Orientation::NoTransforms);
     let mut alloc = image::Limits::default();
     // The output buffer plus the decoder's own working memory, at most 16
     // bytes (RGBA f32) per pixel of the largest image allowed.
@@ -187,5 +241,30 @@ fn from_image_error(error: ImageError, format: Format) -> FilterError {
         ImageError::Limits(e) => FilterError::InvalidImage(format!("{name}: {e}")),
         ImageError::Parameter(e) => FilterError::InvalidImage(format!("{name}: {e}")),
         ImageError::Encoding(e) => FilterError::Other(format!("{name}: {e}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use image::{DynamicImage, ImageFormat, RgbImage};
+
+    #[test]
+    fn header_dimensions_agree_with_the_decoders() {
+        let image = DynamicImage::ImageRgb8(RgbImage::new(37, 23));
+        for format in [
+            ImageFormat::Png,
+            ImageFormat::Gif,
+            ImageFormat::Bmp,
+            ImageFormat::Jpeg,
+        ] {
+            let mut bytes = Vec::new();
+            image
+                .write_to(&mut Cursor::new(&mut bytes), format)
+                .expect("encode");
+            assert_eq!(header_dimensions(&bytes), Some((37, 23)), "{format:?}");
+        }
+        assert_eq!(header_dimensions(b"nothing"), None);
+        assert_eq!(header_dimensions(b"\x89PNG\r\n\x1a\n"), None);
     }
 }

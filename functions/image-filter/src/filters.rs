@@ -48,9 +48,15 @@ pub fn map_8bit(image: DynamicImage, f: impl FnOnce(Plane<'_>) -> Vec<u8>) -> Dy
     };
     let out = f(plane);
     let rebuilt = match image {
-        DynamicImage::ImageLuma8(_) => ImageBuffer::from_raw(width, height, out).map(DynamicImage::ImageLuma8),
-        DynamicImage::ImageLumaA8(_) => ImageBuffer::from_raw(width, height, out).map(DynamicImage::ImageLumaA8),
-        DynamicImage::ImageRgb8(_) => ImageBuffer::from_raw(width, height, out).map(DynamicImage::ImageRgb8),
+        DynamicImage::ImageLuma8(_) => {
+            ImageBuffer::from_raw(width, height, out).map(DynamicImage::ImageLuma8)
+        }
+        DynamicImage::ImageLumaA8(_) => {
+            ImageBuffer::from_raw(width, height, out).map(DynamicImage::ImageLumaA8)
+        }
+        DynamicImage::ImageRgb8(_) => {
+            ImageBuffer::from_raw(width, height, out).map(DynamicImage::ImageRgb8)
+        }
         _ => ImageBuffer::from_raw(width, height, out).map(DynamicImage::ImageRgba8),
     };
     rebuilt.expect("filters return a buffer of the input's size")
@@ -362,7 +368,11 @@ mod tests {
                 .zip(&other)
                 .map(|(g, w)| (f64::from(*g) - w).abs())
                 .fold(0.0, f64::max);
-            assert!(off > 2.0, "sigma {sigma} indistinguishable from {}", sigma * 1.5);
+            assert!(
+                off > 2.0,
+                "sigma {sigma} indistinguishable from {}",
+                sigma * 1.5
+            );
         }
     }
 
@@ -391,14 +401,19 @@ mod tests {
 
     #[test]
     fn alpha_survives_sharpen_and_convolutions() {
-        let data: Vec<u8> = (0..5 * 5).flat_map(|i| [i as u8 * 9, 10, 250, 128]).collect();
+        let data: Vec<u8> = (0..5 * 5)
+            .flat_map(|i| [i as u8 * 9, 10, 250, 128])
+            .collect();
         let plane = Plane {
             data: &data,
             width: 5,
             height: 5,
             channels: 4,
         };
-        for out in [unsharp_mask(plane, 1.0, 1.0), convolve3x3(plane, &LAPLACIAN)] {
+        for out in [
+            unsharp_mask(plane, 1.0, 1.0),
+            convolve3x3(plane, &LAPLACIAN),
+        ] {
             assert!(out.chunks_exact(4).all(|p| p[3] == 128));
         }
     }

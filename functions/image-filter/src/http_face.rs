@@ -101,8 +101,7 @@ pub fn parse_query(query: &str) -> Result<FilterQuery, FilterError> {
 
 /// The reply to `POST /image/filter`.
 pub fn filter_reply(query: &str, body: &[u8], limits: &Limits) -> Reply {
-    let result = parse_query(query)
-        .and_then(|q| pipeline::apply(body, &q.ops, q.output, limits));
+    let result = parse_query(query).and_then(|q| pipeline::apply(body, &q.ops, q.output, limits));
     match result {
         Ok(out) => Reply::ok(out.format.content_type(), out.data),
         Err(e) => error_reply(&e),
@@ -158,16 +157,14 @@ fn percent_decode(text: &str) -> String {
     while i < bytes.len() {
         let hex = |b: u8| (b as char).to_digit(16);
         match bytes[i] {
-            b'%' if i + 2 < bytes.len() => {
-                match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                    (Some(h), Some(l)) => {
-                        out.push((h * 16 + l) as u8);
-                        i += 3;
-                        continue;
-                    }
-                    _ => out.push(b'%'),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push((h * 16 + l) as u8);
+                    i += 3;
+                    continue;
                 }
-            }
+                _ => out.push(b'%'),
+            },
             b'+' => out.push(b' '),
             b => out.push(b),
         }
@@ -186,7 +183,14 @@ mod tests {
         let q = parse_query("ops=grayscale,blur:2,resize:800x600:contain&format=jpeg&quality=85")
             .unwrap();
         assert_eq!(q.ops.len(), 3);
-        assert_eq!(q.ops[2], Op::Resize { width: 800, height: 600, fit: Fit::Contain });
+        assert_eq!(
+            q.ops[2],
+            Op::Resize {
+                width: 800,
+                height: 600,
+                fit: Fit::Contain
+            }
+        );
         assert_eq!(q.output.format, Some(Format::Jpeg));
         assert_eq!(q.output.quality, Some(85));
         let encoded = parse_query("ops=grayscale%2Cblur%3A2").unwrap();

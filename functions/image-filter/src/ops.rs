@@ -151,22 +151,127 @@ const COORD: f64 = u32::MAX as f64;
 
 /// Every op, in the order documented.
 pub const CATALOG: &[OpSpec] = &[
-    OpSpec { name: "grayscale", form: "grayscale", example: "grayscale", description: "ITU-R 601-2 luma, L = (R*299 + G*587 + B*114) / 1000; alpha kept", params: &[] },
-    OpSpec { name: "sepia", form: "sepia", example: "sepia", description: "sepia tone; alpha kept", params: &[] },
-    OpSpec { name: "invert", form: "invert", example: "invert", description: "inverts every color channel; alpha kept", params: &[] },
-    OpSpec { name: "brightness", form: "brightness:DELTA", example: "brightness:40", description: "adds DELTA to every color channel, clamped", params: &[integer("delta", -255.0, 255.0)] },
-    OpSpec { name: "contrast", form: "contrast:AMOUNT", example: "contrast:25", description: "changes contrast by AMOUNT percent (negative lowers it)", params: &[number("amount", -100.0, 100.0)] },
-    OpSpec { name: "blur", form: "blur:SIGMA", example: "blur:2", description: "Gaussian blur of standard deviation SIGMA pixels, edges clamped", params: &[number("sigma", 0.1, 50.0)] },
-    OpSpec { name: "sharpen", form: "sharpen:SIGMA:AMOUNT", example: "sharpen:1.5:0.8", description: "unsharp mask: in + AMOUNT * (in - blur(in, SIGMA))", params: &[number("sigma", 0.1, 50.0), number("amount", 0.0, 10.0)] },
-    OpSpec { name: "edge-detect", form: "edge-detect", example: "edge-detect", description: "3x3 Laplacian edge detection", params: &[] },
-    OpSpec { name: "emboss", form: "emboss", example: "emboss", description: "3x3 emboss", params: &[] },
-    OpSpec { name: "rotate", form: "rotate:DEGREES", example: "rotate:90", description: "rotates clockwise", params: &[choice("degrees", &["90", "180", "270"])] },
-    OpSpec { name: "flip-horizontal", form: "flip-horizontal", example: "flip-horizontal", description: "mirrors left to right", params: &[] },
-    OpSpec { name: "flip-vertical", form: "flip-vertical", example: "flip-vertical", description: "mirrors top to bottom", params: &[] },
-    OpSpec { name: "resize", form: "resize:WIDTHxHEIGHT[:FIT]", example: "resize:800x600:contain", description: "Catmull-Rom resize into a box; FIT is contain (default, keep ratio inside), cover (keep ratio, crop overflow) or fill (stretch)", params: &[integer("width", 1.0, SIDE), integer("height", 1.0, SIDE), choice("fit", &["contain", "cover", "fill"])] },
-    OpSpec { name: "thumbnail", form: "thumbnail:MAXSIDE", example: "thumbnail:256", description: "shrinks so the longer side is at most MAXSIDE; never enlarges", params: &[integer("max-side", 1.0, SIDE)] },
-    OpSpec { name: "crop", form: "crop:X:Y:WIDTHxHEIGHT", example: "crop:10:20:300x200", description: "cuts out a rectangle that must lie inside the image", params: &[integer("x", 0.0, COORD), integer("y", 0.0, COORD), integer("width", 1.0, COORD), integer("height", 1.0, COORD)] },
-    OpSpec { name: "auto-orient", form: "auto-orient", example: "auto-orient", description: "applies the EXIF orientation of the input", params: &[] },
+    OpSpec {
+        name: "grayscale",
+        form: "grayscale",
+        example: "grayscale",
+        description: "ITU-R 601-2 luma, L = (R*299 + G*587 + B*114) / 1000; alpha kept",
+        params: &[],
+    },
+    OpSpec {
+        name: "sepia",
+        form: "sepia",
+        example: "sepia",
+        description: "sepia tone; alpha kept",
+        params: &[],
+    },
+    OpSpec {
+        name: "invert",
+        form: "invert",
+        example: "invert",
+        description: "inverts every color channel; alpha kept",
+        params: &[],
+    },
+    OpSpec {
+        name: "brightness",
+        form: "brightness:DELTA",
+        example: "brightness:40",
+        description: "adds DELTA to every color channel, clamped",
+        params: &[integer("delta", -255.0, 255.0)],
+    },
+    OpSpec {
+        name: "contrast",
+        form: "contrast:AMOUNT",
+        example: "contrast:25",
+        description: "changes contrast by AMOUNT percent (negative lowers it)",
+        params: &[number("amount", -100.0, 100.0)],
+    },
+    OpSpec {
+        name: "blur",
+        form: "blur:SIGMA",
+        example: "blur:2",
+        description: "Gaussian blur of standard deviation SIGMA pixels, edges clamped",
+        params: &[number("sigma", 0.1, 50.0)],
+    },
+    OpSpec {
+        name: "sharpen",
+        form: "sharpen:SIGMA:AMOUNT",
+        example: "sharpen:1.5:0.8",
+        description: "unsharp mask: in + AMOUNT * (in - blur(in, SIGMA))",
+        params: &[number("sigma", 0.1, 50.0), number("amount", 0.0, 10.0)],
+    },
+    OpSpec {
+        name: "edge-detect",
+        form: "edge-detect",
+        example: "edge-detect",
+        description: "3x3 Laplacian edge detection",
+        params: &[],
+    },
+    OpSpec {
+        name: "emboss",
+        form: "emboss",
+        example: "emboss",
+        description: "3x3 emboss",
+        params: &[],
+    },
+    OpSpec {
+        name: "rotate",
+        form: "rotate:DEGREES",
+        example: "rotate:90",
+        description: "rotates clockwise",
+        params: &[choice("degrees", &["90", "180", "270"])],
+    },
+    OpSpec {
+        name: "flip-horizontal",
+        form: "flip-horizontal",
+        example: "flip-horizontal",
+        description: "mirrors left to right",
+        params: &[],
+    },
+    OpSpec {
+        name: "flip-vertical",
+        form: "flip-vertical",
+        example: "flip-vertical",
+        description: "mirrors top to bottom",
+        params: &[],
+    },
+    OpSpec {
+        name: "resize",
+        form: "resize:WIDTHxHEIGHT[:FIT]",
+        example: "resize:800x600:contain",
+        description: "Catmull-Rom resize into a box; FIT is contain (default, keep ratio inside), cover (keep ratio, crop overflow) or fill (stretch)",
+        params: &[
+            integer("width", 1.0, SIDE),
+            integer("height", 1.0, SIDE),
+            choice("fit", &["contain", "cover", "fill"]),
+        ],
+    },
+    OpSpec {
+        name: "thumbnail",
+        form: "thumbnail:MAXSIDE",
+        example: "thumbnail:256",
+        description: "shrinks so the longer side is at most MAXSIDE; never enlarges",
+        params: &[integer("max-side", 1.0, SIDE)],
+    },
+    OpSpec {
+        name: "crop",
+        form: "crop:X:Y:WIDTHxHEIGHT",
+        example: "crop:10:20:300x200",
+        description: "cuts out a rectangle that must lie inside the image",
+        params: &[
+            integer("x", 0.0, COORD),
+            integer("y", 0.0, COORD),
+            integer("width", 1.0, COORD),
+            integer("height", 1.0, COORD),
+        ],
+    },
+    OpSpec {
+        name: "auto-orient",
+        form: "auto-orient",
+        example: "auto-orient",
+        description: "applies the EXIF orientation of the input",
+        params: &[],
+    },
 ];
 
 impl Op {
@@ -257,7 +362,10 @@ impl Op {
             if args.len() == n {
                 Ok(())
             } else {
-                Err(wrong(&format!("expected {n} parameter(s), got {}", args.len())))
+                Err(wrong(&format!(
+                    "expected {n} parameter(s), got {}",
+                    args.len()
+                )))
             }
         };
         let int = |s: &str, what: &str| {
@@ -315,12 +423,17 @@ impl Op {
                     "90" => Rotation::Cw90,
                     "180" => Rotation::Cw180,
                     "270" => Rotation::Cw270,
-                    other => return Err(wrong(&format!("degrees `{other}` is not 90, 180 or 270"))),
+                    other => {
+                        return Err(wrong(&format!("degrees `{other}` is not 90, 180 or 270")));
+                    }
                 })
             }
             "resize" => {
                 if !(1..=2).contains(&args.len()) {
-                    return Err(wrong(&format!("expected 1 or 2 parameters, got {}", args.len())));
+                    return Err(wrong(&format!(
+                        "expected 1 or 2 parameters, got {}",
+                        args.len()
+                    )));
                 }
                 let (width, height) = size(args[0])?;
                 let fit = match args.get(1).copied().unwrap_or("contain") {
@@ -328,7 +441,9 @@ impl Op {
                     "cover" => Fit::Cover,
                     "fill" => Fit::Fill,
                     other => {
-                        return Err(wrong(&format!("fit `{other}` is not contain, cover or fill")));
+                        return Err(wrong(&format!(
+                            "fit `{other}` is not contain, cover or fill"
+                        )));
                     }
                 };
                 Op::Resize { width, height, fit }
@@ -418,13 +533,26 @@ mod tests {
             vec![
                 Op::Grayscale,
                 Op::Blur(2.0),
-                Op::Resize { width: 800, height: 600, fit: Fit::Contain },
-                Op::Crop { x: 1, y: 2, width: 3, height: 4 },
+                Op::Resize {
+                    width: 800,
+                    height: 600,
+                    fit: Fit::Contain
+                },
+                Op::Crop {
+                    x: 1,
+                    y: 2,
+                    width: 3,
+                    height: 4
+                },
             ]
         );
         assert_eq!(
             Op::parse("resize:10x20").unwrap(),
-            Op::Resize { width: 10, height: 20, fit: Fit::Contain }
+            Op::Resize {
+                width: 10,
+                height: 20,
+                fit: Fit::Contain
+            }
         );
     }
 
@@ -436,11 +564,20 @@ mod tests {
             ("blur:abc", "sigma `abc` is not a number"),
             ("blur:0", "sigma must be a number in 0.1..=50, got 0"),
             ("blur:NaN", "is not a number"),
-            ("brightness:300", "delta must be an integer in -255..=255, got 300"),
+            (
+                "brightness:300",
+                "delta must be an integer in -255..=255, got 300",
+            ),
             ("rotate:45", "degrees `45` is not 90, 180 or 270"),
             ("resize:800", "size `800` is not WIDTHxHEIGHT"),
-            ("resize:0x10", "width must be an integer in 1..=65535, got 0"),
-            ("resize:10x10:stretch", "fit `stretch` is not contain, cover or fill"),
+            (
+                "resize:0x10",
+                "width must be an integer in 1..=65535, got 0",
+            ),
+            (
+                "resize:10x10:stretch",
+                "fit `stretch` is not contain, cover or fill",
+            ),
             ("crop:1:2:0x4", "width must be an integer in 1..="),
             ("grayscale:1", "expected 0 parameter(s), got 1"),
         ];

@@ -5,10 +5,10 @@ use crate::error::FilterError;
 use crate::filters::{self, EMBOSS, LAPLACIAN};
 use crate::format::Format;
 use crate::ops::{Fit, Op, Rotation};
+use image::DynamicImage;
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
 use image::metadata::Orientation;
-use image::DynamicImage;
 
 /// How to encode the result.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -72,7 +72,11 @@ pub fn apply(
         image = apply_op(image, op, orientation, limits)?;
     }
     let format_out = output.format.unwrap_or(format);
-    let data = encode(&image, format_out, output.quality.unwrap_or(DEFAULT_QUALITY))?;
+    let data = encode(
+        &image,
+        format_out,
+        output.quality.unwrap_or(DEFAULT_QUALITY),
+    )?;
     Ok(Output {
         format: format_out,
         width: image.width(),
@@ -191,14 +195,17 @@ pub fn cover(w: u32, h: u32, bw: u32, bh: u32) -> (u32, u32) {
 /// format needs it (JPEG has no alpha, GIF and WebP are 8-bit, ...).
 pub fn encode(image: &DynamicImage, format: Format, quality: u8) -> Result<Vec<u8>, FilterError> {
     let mut out = Vec::new();
-    let fail = |e: image::ImageError| FilterError::Other(format!("encoding {}: {e}", format.name()));
+    let fail =
+        |e: image::ImageError| FilterError::Other(format!("encoding {}: {e}", format.name()));
     match format {
         Format::Jpeg => {
             let encoder = JpegEncoder::new_with_quality(&mut out, quality);
             let converted;
             let image = match image {
                 DynamicImage::ImageLuma8(_) | DynamicImage::ImageRgb8(_) => image,
-                DynamicImage::ImageLumaA8(_) | DynamicImage::ImageLuma16(_) | DynamicImage::ImageLumaA16(_) => {
+                DynamicImage::ImageLumaA8(_)
+                | DynamicImage::ImageLuma16(_)
+                | DynamicImage::ImageLumaA16(_) => {
                     converted = DynamicImage::ImageLuma8(image.to_luma8());
                     &converted
                 }

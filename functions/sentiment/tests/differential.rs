@@ -113,14 +113,18 @@ fn agrees_with_vader_parity_on_generated_texts() {
                 7 => rng.pick(&emoji).to_owned(),
                 _ => rng.pick(&others).to_owned(),
             };
-            let word = if rng.next() % 7 == 0 {
+            let word = if rng.next().is_multiple_of(7) {
                 word.to_uppercase()
             } else {
                 word
             };
             text.push_str(&word);
             text.push_str(rng.pick(&punct));
-            text.push(if rng.next() % 13 == 0 { '\t' } else { ' ' });
+            text.push(if rng.next().is_multiple_of(13) {
+                '\t'
+            } else {
+                ' '
+            });
         }
         let a = ours.polarity_scores(&text);
         let b = vp.polarity_scores(&text);
