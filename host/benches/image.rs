@@ -1,0 +1,269 @@
+//! `image-filter` side by side, in one run, on one 12-megapixel JPEG:
+//! decode → grayscale → blur σ=2 → resize to 1024 wide → encode JPEG q85,
+//! in the component (wasmtime, fresh instance per round, the typed `apply`
+//! export), the same Rust code built natively, and Pillow (PyPI) running
+//! the same pipeline. Also reports the component's peak linear memory.
+//! Run with `cargo bench -p cloudfn-host --bench image` (needs
+//! `pip install pillow`). Not run in CI.
+
+#[allow(dead_code)]
+#[path = "../../tests/e2e/common.rs"]
+mod common;
+
+use cloudfn_host::engine::Runtime;
+use cloudfn_host::limits::Limits;
+use cloudfn_host::manifest::Manifest;
+use image::{DynamicImage, Rgb, RgbImage};
+use image_filter::ops::Fit;
+use image_filter::{Format, Op, OutputOptions};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// Typed bindings of the filter, as an embedder would call it.
+mod bindings {
+    wasmtime::component::bindgen!({
+        path: "../wit/image",
+        world: "image-filter",
+        exports: { default: async },
+    });
+}
+
+const WIDTH: u32 = 4000;
+const HEIGHT: u32 = 3000;
+const ROUNDS: usize = 5;
+
+/// A deterministic photo-like 4000x3000 picture: smooth multi-octave value
+/// noise in three channels plus fine grain, so the JPEG carries realistic
+/// detail (an all-flat image would flatter every decoder).
+fn photo() -> Vec<u8> {
+    fn hash(x: i64, y: i64, seed: i64) -> f32 {
+        let mut h = (x.wrapping_mul(374_761_393)
+            ^ y.wrapping_mul(668_265_263)
+            ^ seed.wrapping_mul(2_147_483_647)) as u64;
+        h = (h ^ (h >> 13)).wrapping_mul(1_274_126_177);
+        ((h ^ (h >> 16)) & 0xFFFF) as f32 / 65535.0
+    }
+    fn value_noise(x: f32, y: f32, seed: i64) -> f32 {
+        let (x0, y0) = (x.floor(), y.floor());
+        let (fx, fy) = (x - x0, y - y0);
+        let (sx, sy) = (fx * fx * (3.0 - 2.0 * fx), fy * fy * (3.0 - 2.0 * fy));
+        let (xi, yi) = (x0 as i64, y0 as i64);
+        let top = hash(xi, yi, seed) * (1.0 - sx) + hash(xi + 1, yi, seed) * sx;
+        let bottom = hash(xi, yi + 1, seed) * (1.0 - sx) + hash(xi + 1, yi + 1, seed) * sx;
+        top * (1.0 - sy) + bottom * sy
+    }
+    let image = RgbImage::from_fn(WIDTH, HEIGHT, |x, y| {
+        let (fx, fy) = (x as f32, y as f32);
+        let channel = |seed: i64| {
+            let mut v = 0.0;
+            let mut scale = 1.0 / 600.0;
+            let mut weight = 0.55;
+            for octave in 0..6 {
+                v += weight * value_noise(fx * scale, fy * scale, seed * 10 + octave);
+                scale *= 2.3;
+                weight *= 0.5;
+            }
+            let grain = hash(i64::from(x), i64::from(y), seed + 99) - 0.5;
+            ((v * 255.0) + grain * 18.0).clamp(0.0, 255.0) as u8
+        };
+        Rgb([channel(1), channel(2), channel(3)])
+    });
+    let mut out = Vec::new();
+    DynamicImage::ImageRgb8(image)
+        .write_with_encoder(image::codecs::jpeg::JpegEncoder::new_with_quality(
+            &mut out, 90,
+        ))
+        .expect("encode the input");
+    out
+}
+
+fn best(mut runs: Vec<Duration>) -> Duration {
+    runs.sort();
+    runs[0]
+}
+
+fn main() {
+    let input = photo();
+    println!(
+        "input: {WIDTH}x{HEIGHT} JPEG q90, {:.1} MB; pipeline: grayscale, blur 2, resize to 1024 wide, JPEG q85",
+        input.len() as f64 / 1e6
+    );
+
+    // The component, through wasmtime: a fresh instance per round.
+    let manifest = Manifest::load(common::product_manifest()).expect("product manifest");
+    let runtime = Runtime::new(Limits::default(), None).expect("engine");
+    let component = runtime
+        .load(&manifest, "image-filter")
+        .expect("image-filter component");
+    let pre = bindings::ImageFilterPre::new(component.instance_pre.clone()).expect("typed exports");
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
+    use bindings::exports::cloudfn::image::filter as wit;
+    let wit_ops = [
+        wit::Op::Grayscale,
+        wit::Op::Blur(2.0),
+        wit::Op::Resize(wit::ResizeBox {
+            width: 1024,
+            height: 65535,
+            fit: wit::Fit::Contain,
+        }),
+    ];
+    let wit_output = wit::OutputOptions {
+        format: Some(wit::Format::Jpeg),
+        quality: Some(85),
+    };
+    let run_component = |ops: &[wit::Op]| {
+        tokio.block_on(async {
+            let mut store = runtime.new_store(&component).expect("store");
+            let usage = store.data().limiter.usage();
+            let filter = pre.instantiate_async(&mut store).await.expect("instance");
+            let out = filter
+                .cloudfn_image_filter()
+                .call_apply(&mut store, &input, ops, wit_output)
+                .await
+                .expect("apply call")
+                .expect("pipeline");
+            (out.data, usage.peak())
+        })
+    };
+    let mut wasm_runs = Vec::new();
+    let mut peak = 0;
+    let mut wasm_out = Vec::new();
+    for _ in 0..ROUNDS {
+        let started = Instant::now();
+        (wasm_out, peak) = run_component(&wit_ops);
+        wasm_runs.push(started.elapsed());
+    }
+
+    // The same Rust code, native.
+    let ops = [
+        Op::Grayscale,
+        Op::Blur(2.0),
+        Op::Resize {
+            width: 1024,
+            height: 65535,
+            fit: Fit::Contain,
+        },
+    ];
+    let output = OutputOptions {
+        format: Some(Format::Jpeg),
+        quality: Some(85),
+    };
+    let mut native_runs = Vec::new();
+    let mut native_out = Vec::new();
+    for _ in 0..ROUNDS {
+        let started = Instant::now();
+        native_out = image_filter::apply(&input, &ops, output, &image_filter::Limits::default())
+            .expect("native pipeline")
+            .data;
+        native_runs.push(started.elapsed());
+    }
+    assert_eq!(wasm_out, native_out, "component and native outputs differ");
+
+    // Pillow, same bytes, same pipeline, best of the same rounds.
+    let path = std::env::temp_dir().join("cloudfn-image-bench.jpg");
+    std::fs::write(&path, &input).expect("write the input");
+    let script = format!(
+        r#"
+import io, time, PIL
+from PIL import Image, ImageFilter
+data = open({path:?}, "rb").read()
+best = None
+for _ in range({ROUNDS}):
+    t = time.perf_counter()
+    im = Image.open(io.BytesIO(data)).convert("L").filter(ImageFilter.GaussianBlur(2))
+    im = im.resize((1024, round(im.height * 1024 / im.width)), Image.BICUBIC)
+    out = io.BytesIO()
+    im.save(out, "JPEG", quality=85)
+    d = time.perf_counter() - t
+    best = d if best is None else min(best, d)
+print(best, PIL.__version__, im.size[0], im.size[1])
+"#,
+        path = path.display().to_string()
+    );
+    let result = Command::new("python3")
+        .arg("-c")
+        .arg(&script)
+        .output()
+        .expect("python3");
+    assert!(
+        result.status.success(),
+        "python: {}",
+        String::from_utf8_lossy(&result.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&result.stdout);
+    let fields: Vec<&str> = stdout.split_whitespace().collect();
+    let python = Duration::from_secs_f64(fields[0].parse().expect("seconds"));
+    let pillow_version = fields[1];
+    let size = image::load_from_memory(&native_out)
+        .expect("output")
+        .to_luma8()
+        .dimensions();
+    assert_eq!(
+        size,
+        (fields[2].parse().expect("w"), fields[3].parse().expect("h"))
+    );
+
+    // Where the time goes: the pipeline cut after each op (decode and encode always run).
+    let mut breakdown = Vec::new();
+    for n in 0..=ops.len() {
+        let time = |f: &dyn Fn()| {
+            best((0..3).map(|_| {
+                let t = Instant::now();
+                f();
+                t.elapsed()
+            }).collect())
+        };
+        let w = time(&|| {
+            run_component(&wit_ops[..n]);
+        });
+        let nat = time(&|| {
+            image_filter::apply(&input, &ops[..n], output, &image_filter::Limits::default())
+                .expect("native pipeline");
+        });
+        breakdown.push((n, w, nat));
+    }
+
+    let (wasm, native) = (best(wasm_runs), best(native_runs));
+    println!(
+        "output: {}x{} JPEG, {} bytes; best of {ROUNDS} rounds",
+        size.0,
+        size.1,
+        native_out.len()
+    );
+    println!("{:<44} {:>9}", "implementation", "ms");
+    for (name, d) in [
+        ("component apply (wasmtime, fresh instance)", wasm),
+        ("same Rust code, native", native),
+        (&*format!("Pillow {pillow_version} (python3)"), python),
+    ] {
+        println!("{name:<44} {:>9.1}", d.as_secs_f64() * 1e3);
+    }
+    println!(
+        "component / native: {:.2} (target <= 1.5)",
+        wasm.as_secs_f64() / native.as_secs_f64()
+    );
+    println!(
+        "Pillow / component: {:.2} (target > 1)",
+        python.as_secs_f64() / wasm.as_secs_f64()
+    );
+    println!("cumulative, best of 3 (ms):  component   native   ratio");
+    let names = ["decode + encode", "+ grayscale", "+ blur 2", "+ resize 1024"];
+    for (n, w, nat) in breakdown {
+        println!(
+            "  {:<26} {:>9.1} {:>8.1} {:>7.2}",
+            names[n],
+            w.as_secs_f64() * 1e3,
+            nat.as_secs_f64() * 1e3,
+            w.as_secs_f64() / nat.as_secs_f64()
+        );
+    }
+    let budget = 4 * 3 * u64::from(WIDTH) * u64::from(HEIGHT);
+    println!(
+        "component peak linear memory: {:.1} MiB (budget 4 B x pixels x 3 = {:.1} MiB)",
+        peak as f64 / f64::from(1 << 20),
+        budget as f64 / f64::from(1 << 20)
+    );
+}
