@@ -109,7 +109,7 @@ impl Runtime {
         config
             .wasm_component_model(true)
             .wasm_component_model_async(true)
-            .epoch_interruption(std::env::var_os("NOEPOCH").is_none())
+            .epoch_interruption(true)
             .max_wasm_stack(usize::try_from(limits.max_stack).unwrap_or(usize::MAX))
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(config_err)?;
@@ -253,10 +253,8 @@ impl Runtime {
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         let ticks = (self.limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
-        if std::env::var_os("NOEPOCH").is_none() {
         store.set_epoch_deadline(ticks);
         store.epoch_deadline_trap();
-        }
         Ok(store)
     }
 
