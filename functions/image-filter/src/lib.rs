@@ -11,8 +11,10 @@ pub mod error;
 pub mod filters;
 pub mod format;
 pub mod http_face;
+pub mod kernels;
 pub mod ops;
 pub mod pipeline;
+pub mod resample;
 
 // The generated bindings use `unsafe` and export symbols by name.
 #[cfg(target_family = "wasm")]

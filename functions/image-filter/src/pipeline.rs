@@ -5,6 +5,7 @@ use crate::error::FilterError;
 use crate::filters::{self, EMBOSS, LAPLACIAN};
 use crate::format::Format;
 use crate::ops::{Fit, Op, Rotation};
+use crate::resample;
 use image::DynamicImage;
 use image::codecs::jpeg::JpegEncoder;
 use image::imageops::FilterType;
@@ -68,8 +69,19 @@ pub fn apply(
         orientation,
     } = decode::decode(bytes, limits)?;
     output.validate(format)?;
-    for op in ops {
+    let mut rest = ops;
+    while let Some((op, tail)) = rest.split_first() {
+        // A blur right before a resize runs inside the resampler (one
+        // composed filter, see `resample::resize_blurred`).
+        if let (Op::Blur(sigma), Some(resize @ Op::Resize { .. })) = (op, tail.first())
+            && is_8bit(&image)
+        {
+            image = resize_op(image, resize, Some(*sigma), limits)?;
+            rest = &tail[1..];
+            continue;
+        }
         image = apply_op(image, op, orientation, limits)?;
+        rest = tail;
     }
     let format_out = output.format.unwrap_or(format);
     let data = encode(
@@ -114,27 +126,7 @@ pub fn apply_op(
         Op::Rotate(Rotation::Cw270) => image.rotate270(),
         Op::FlipHorizontal => image.fliph(),
         Op::FlipVertical => image.flipv(),
-        Op::Resize { width, height, fit } => {
-            let context = format!("resize:{width}x{height}");
-            match fit {
-                Fit::Fill => {
-                    limits.check_pixels(width, height, &context)?;
-                    image.resize_exact(width, height, FilterType::CatmullRom)
-                }
-                Fit::Contain => {
-                    let (nw, nh) = contain(w, h, width, height);
-                    limits.check_pixels(nw, nh, &context)?;
-                    image.resize_exact(nw, nh, FilterType::CatmullRom)
-                }
-                Fit::Cover => {
-                    limits.check_pixels(width, height, &context)?;
-                    let (nw, nh) = cover(w, h, width, height);
-                    limits.check_pixels(nw, nh, &context)?;
-                    let scaled = image.resize_exact(nw, nh, FilterType::CatmullRom);
-                    scaled.crop_imm((nw - width) / 2, (nh - height) / 2, width, height)
-                }
-            }
-        }
+        Op::Resize { .. } => resize_op(image, op, None, limits)?,
         Op::Thumbnail(side) => {
             if w.max(h) <= side {
                 image
@@ -163,6 +155,62 @@ pub fn apply_op(
             image.apply_orientation(orientation);
             image
         }
+    })
+}
+
+/// Applies a `Resize` op, after a Gaussian blur of `blur` when given.
+fn resize_op(
+    image: DynamicImage,
+    op: &Op,
+    blur: Option<f32>,
+    limits: &Limits,
+) -> Result<DynamicImage, FilterError> {
+    let Op::Resize { width, height, fit } = *op else {
+        return Ok(image);
+    };
+    let (w, h) = (image.width(), image.height());
+    let context = format!("resize:{width}x{height}");
+    let (nw, nh) = match fit {
+        Fit::Fill => (width, height),
+        Fit::Contain => contain(w, h, width, height),
+        Fit::Cover => {
+            limits.check_pixels(width, height, &context)?;
+            cover(w, h, width, height)
+        }
+    };
+    limits.check_pixels(nw, nh, &context)?;
+    let scaled = resize_exact(image, nw, nh, blur);
+    Ok(match fit {
+        Fit::Cover => scaled.crop_imm((nw - width) / 2, (nh - height) / 2, width, height),
+        _ => scaled,
+    })
+}
+
+fn is_8bit(image: &DynamicImage) -> bool {
+    matches!(
+        image,
+        DynamicImage::ImageLuma8(_)
+            | DynamicImage::ImageLumaA8(_)
+            | DynamicImage::ImageRgb8(_)
+            | DynamicImage::ImageRgba8(_)
+    )
+}
+
+/// Catmull-Rom resize to exactly `width` × `height`: our SIMD-friendly
+/// resampler for 8-bit layouts, the `image` crate's for 16-bit and float.
+fn resize_exact(image: DynamicImage, width: u32, height: u32, blur: Option<f32>) -> DynamicImage {
+    if !is_8bit(&image) {
+        let image = match blur {
+            Some(sigma) => filters::map_8bit(image, |p| filters::gaussian_blur(p, sigma)),
+            None => image,
+        };
+        return image.resize_exact(width, height, FilterType::CatmullRom);
+    }
+    if blur.is_none() && (width, height) == (image.width(), image.height()) {
+        return image;
+    }
+    filters::map_8bit_resized(image, width, height, |p| {
+        resample::resize_blurred(p, width as usize, height as usize, blur)
     })
 }
 
