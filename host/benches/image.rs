@@ -219,7 +219,11 @@ print(best, PIL.__version__, im.size[0], im.size[1])
     // Where the time goes: decoding alone (a 16-pixel thumbnail keeps the
     // rest negligible), then with grayscale, then the whole pipeline.
     let stages: [(&str, Vec<wit::Op>, Vec<Op>); 3] = [
-        ("decode (+ 16 px thumbnail)", vec![wit::Op::Thumbnail(16)], vec![Op::Thumbnail(16)]),
+        (
+            "decode (+ 16 px thumbnail)",
+            vec![wit::Op::Thumbnail(16)],
+            vec![Op::Thumbnail(16)],
+        ),
         (
             "decode + grayscale",
             vec![wit::Op::Grayscale, wit::Op::Thumbnail(16)],

@@ -81,9 +81,10 @@ pub fn product_manifest() -> &'static Path {
         all.push(target.as_os_str());
         build_wasm(&root, &all, "the functions");
         let text = std::fs::read_to_string(root.join("spin.toml")).expect("root spin.toml");
+        // Component sources and dependency paths alike.
         let redirected = text.replace(
-            "source = \"target/wasm32-wasip2/release/",
-            &format!("source = \"{}/wasm32-wasip2/release/", target.display()),
+            "\"target/wasm32-wasip2/release/",
+            &format!("\"{}/wasm32-wasip2/release/", target.display()),
         );
         let manifest = target.join("spin.toml");
         std::fs::write(&manifest, redirected).expect("write the redirected manifest");

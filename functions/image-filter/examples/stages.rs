@@ -24,7 +24,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for op in [
         Op::Grayscale,
         Op::Blur(2.0),
-        Op::Resize { width: 1024, height: 65535, fit: Fit::Contain },
+        Op::Resize {
+            width: 1024,
+            height: 65535,
+            fit: Fit::Contain,
+        },
     ] {
         image = apply_op(image, &op, decoded.orientation, &limits)?;
         lap(op.spec().name);

@@ -94,7 +94,10 @@ mod tests {
             symmetric_taps(&mut out, &row, &weights, step);
             for (i, got) in out.iter().enumerate() {
                 let want: f32 = (0..5).map(|k| weights[k] * row[i + k * step]).sum();
-                assert!((got - want).abs() < 1e-3, "step {step} at {i}: {got} vs {want}");
+                assert!(
+                    (got - want).abs() < 1e-3,
+                    "step {step} at {i}: {got} vs {want}"
+                );
             }
         }
         let rows: Vec<&[f32]> = vec![&row[..37], &row[1..38], &row[2..39]];

@@ -205,7 +205,10 @@ mod tests {
             for o in 0..dst {
                 let (first, w) = taps.of(o);
                 assert!(first + taps.count <= src);
-                assert!((w.iter().sum::<f32>() - 1.0).abs() < 1e-4, "{src}->{dst} at {o}");
+                assert!(
+                    (w.iter().sum::<f32>() - 1.0).abs() < 1e-4,
+                    "{src}->{dst} at {o}"
+                );
             }
         }
         assert_eq!(Taps::new(4000, 1000).count, 17);
@@ -214,7 +217,11 @@ mod tests {
     #[test]
     fn flat_stays_flat_and_gradients_stay_monotonic() {
         let flat = vec![200u8; 40 * 30 * 3];
-        assert!(resize(plane(&flat, 40, 30, 3), 13, 51).iter().all(|&v| v == 200));
+        assert!(
+            resize(plane(&flat, 40, 30, 3), 13, 51)
+                .iter()
+                .all(|&v| v == 200)
+        );
         let ramp: Vec<u8> = (0..64 * 8).map(|i| ((i % 64) * 4) as u8).collect();
         let out = resize(plane(&ramp, 64, 8, 1), 16, 2);
         assert!(out[..16].windows(2).all(|w| w[0] <= w[1]), "{out:?}");

@@ -56,6 +56,26 @@ pub enum EngineError {
     },
 }
 
+/// Interfaces the host links natively that a Spin manifest may also list
+/// as component dependencies (bridges Spin needs and this host does not).
+pub const NATIVE_DEPENDENCIES: &[&str] = &["wasi:config/store@0.2.0-rc.1"];
+
+/// Accepts `[component.X.dependencies]` the host satisfies itself and
+/// refuses the others by name (composition is not implemented yet).
+fn check_dependencies(entry: &crate::manifest::Component) -> Result<(), String> {
+    for name in entry.dependencies.iter().flat_map(|d| d.keys()) {
+        if NATIVE_DEPENDENCIES.contains(&name.as_str()) {
+            tracing::debug!("dependency `{name}` is provided natively; its component is not used");
+        } else {
+            return Err(format!(
+                "dependency `{name}` is not supported by cloudfn up (it composes no components; it provides {} natively)",
+                NATIVE_DEPENDENCIES.join(", ")
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// The shared engine, linker and limits.
 pub struct Runtime {
     engine: Engine,
@@ -166,6 +186,7 @@ impl Runtime {
             .components
             .get(id)
             .ok_or_else(|| link_err("not defined in the manifest".into()))?;
+        check_dependencies(entry).map_err(link_err)?;
         let path = manifest.source_path(entry);
         let grants = Grants {
             env: entry
@@ -276,5 +297,32 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.epoch_stop.store(true, Ordering::Relaxed);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn component(dependencies: &str) -> crate::manifest::Component {
+        let text = format!(
+            "spin_manifest_version = 2\n[application]\nname = \"d\"\n[[trigger.http]]\nroute = \"/x\"\ncomponent = \"x\"\n[component.x]\nsource = \"x.wasm\"\n[component.x.dependencies]\n{dependencies}\n"
+        );
+        let manifest = Manifest::parse(Path::new("spin.toml"), &text, PathBuf::from("."))
+            .expect("manifest parses");
+        manifest.components["x"].clone()
+    }
+
+    #[test]
+    fn dependencies_the_host_provides_are_accepted_and_others_refused_by_name() {
+        let native = component(r#""wasi:config/store@0.2.0-rc.1" = { path = "bridge.wasm" }"#);
+        assert_eq!(check_dependencies(&native), Ok(()));
+        let other = component(r#""acme:kv/store" = { path = "kv.wasm" }"#);
+        let message = check_dependencies(&other).expect_err("refused");
+        assert!(
+            message.starts_with("dependency `acme:kv/store` is not supported"),
+            "{message}"
+        );
     }
 }

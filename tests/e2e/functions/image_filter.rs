@@ -375,3 +375,91 @@ fn image_filter_invoke_typed_exports() {
     let err = run(&["info", "[1, 2, 3]"]);
     assert!(err.starts_with("err(unsupported-format("), "{err}");
 }
+
+/// `spin-config-bridge`, the component `spin.toml` composes in front of
+/// image-filter on Spin: it must serve `wasi:config/store@0.2.0-rc.1` from
+/// Spin's `wasi:config/store@0.2.0-draft-2024-09-27`. Linked here against
+/// a draft store holding Spin-like variables, called through its rc.1 export.
+#[test]
+fn spin_config_bridge_serves_rc1_from_spins_draft_interface() {
+    use wasmtime::component::{Component, ComponentType, Lift, Linker, Lower, ResourceTable};
+    use wasmtime::{Engine, Store};
+    use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+    #[derive(ComponentType, Lift, Lower, Debug, PartialEq)]
+    #[component(variant)]
+    enum ConfigError {
+        #[component(name = "upstream")]
+        Upstream(String),
+        #[component(name = "io")]
+        Io(String),
+    }
+    struct State {
+        ctx: WasiCtx,
+        table: ResourceTable,
+    }
+    impl WasiView for State {
+        fn ctx(&mut self) -> WasiCtxView<'_> {
+            WasiCtxView {
+                ctx: &mut self.ctx,
+                table: &mut self.table,
+            }
+        }
+    }
+
+    let manifest = product_manifest();
+    let wasm = manifest
+        .parent()
+        .expect("dir")
+        .join("wasm32-wasip2/release/spin_config_bridge.wasm");
+    let engine = Engine::default();
+    let component = Component::from_file(&engine, &wasm).expect("bridge component");
+    let mut linker: Linker<State> = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("wasi");
+    let mut draft = linker
+        .instance("wasi:config/store@0.2.0-draft-2024-09-27")
+        .expect("draft instance");
+    draft
+        .func_wrap("get", |_, (key,): (String,)| {
+            Ok((match key.as_str() {
+                "max_pixels" => Ok(Some("1234".to_owned())),
+                "broken" => Err(ConfigError::Upstream("vault unreachable".to_owned())),
+                _ => Ok(None),
+            },))
+        })
+        .expect("get");
+    draft
+        .func_wrap("get-all", |_, (): ()| {
+            Ok((Ok::<_, ConfigError>(vec![(
+                "max_pixels".to_owned(),
+                "1234".to_owned(),
+            )]),))
+        })
+        .expect("get-all");
+    let mut store = Store::new(
+        &engine,
+        State {
+            ctx: WasiCtx::builder().build(),
+            table: ResourceTable::new(),
+        },
+    );
+    let instance = linker
+        .instantiate(&mut store, &component)
+        .expect("instantiate");
+    let store_export = instance
+        .get_export_index(&mut store, None, "wasi:config/store@0.2.0-rc.1")
+        .expect("rc.1 export");
+    let get_index = instance
+        .get_export_index(&mut store, Some(&store_export), "get")
+        .expect("get export");
+    let get = instance
+        .get_typed_func::<(&str,), (Result<Option<String>, ConfigError>,)>(&mut store, &get_index)
+        .expect("typed get");
+    let mut call = |key: &str| get.call(&mut store, (key,)).expect("call").0;
+    assert_eq!(call("max_pixels"), Ok(Some("1234".to_owned())));
+    assert_eq!(call("absent"), Ok(None));
+    assert_eq!(
+        call("broken"),
+        Err(ConfigError::Upstream("vault unreachable".to_owned()))
+    );
+}
