@@ -78,6 +78,9 @@ def main():
             continue
         checked.add(cid)
         component = manifest["component"][cid]
+        if component.get("tool", {}).get("cloudfn", {}).get("wasmtime_serve") is False:
+            print(f"skip {cid:<20} (imports a platform service wasmtime serve does not provide)")
+            continue
         wasm = os.path.join(base, component["source"])
         path = check_path(route, component)
         tool = component.get("tool", {}).get("cloudfn", {})

@@ -154,6 +154,23 @@ pub mod wasi {
         }
     }
 
+    /// Writes `bytes` as fast as the stream takes them: as much as
+    /// `check-write` permits per call (not 4 KiB at a time), waiting on the
+    /// stream's pollable when it is full. Does not flush.
+    pub fn write_fast(output: &OutputStream, mut bytes: &[u8]) -> Result<(), StreamError> {
+        while !bytes.is_empty() {
+            let permitted = output.check_write()?;
+            if permitted == 0 {
+                output.subscribe().block();
+                continue;
+            }
+            let n = bytes.len().min(usize::try_from(permitted).unwrap_or(usize::MAX));
+            output.write(&bytes[..n])?;
+            bytes = &bytes[n..];
+        }
+        Ok(())
+    }
+
     /// Writes `bytes` (`blocking-write-and-flush` takes at most 4096 bytes a call).
     pub fn write_all(output: &OutputStream, bytes: &[u8]) -> Result<(), StreamError> {
         for chunk in bytes.chunks(4096) {

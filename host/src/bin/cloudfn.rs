@@ -73,6 +73,10 @@ struct EngineArgs {
     /// Compile components in memory on every start.
     #[arg(long)]
     no_cache: bool,
+    /// Directory of the blob store granted to components with
+    /// `key_value_stores = ["default"]` [default: .cloudfn/data beside the manifest].
+    #[arg(long, env = "CLOUDFN_DATA_DIR", value_name = "DIR")]
+    data_dir: Option<PathBuf>,
     #[command(flatten)]
     limits: Limits,
 }
@@ -84,7 +88,11 @@ impl EngineArgs {
         } else {
             self.cache_dir.or_else(ComponentCache::default_dir)
         };
-        Ok(Runtime::new(self.limits, cache)?)
+        let mut runtime = Runtime::new(self.limits, cache)?;
+        if let Some(dir) = self.data_dir {
+            runtime.set_data_dir(dir);
+        }
+        Ok(runtime)
     }
 }
 

@@ -8,7 +8,7 @@ pub mod state;
 
 use crate::limits::{Limits, format_size};
 use crate::manifest::{FileMount, Manifest};
-use crate::services::{outbound::OutboundPolicy, variables};
+use crate::services::{blob, outbound::OutboundPolicy, variables};
 use cache::{CacheError, CacheOutcome, ComponentCache};
 use state::{Grants, HostState};
 use std::path::PathBuf;
@@ -83,6 +83,8 @@ pub struct Runtime {
     limits: Limits,
     cache: ComponentCache,
     epoch_stop: Arc<AtomicBool>,
+    data_dir: Option<PathBuf>,
+    blob_store: std::sync::OnceLock<Arc<blob::fs::FsStore>>,
 }
 
 /// A component ready to instantiate, with what its manifest grants it.
@@ -99,6 +101,10 @@ pub struct LoadedComponent {
     pub grants: Grants,
     /// Where the compiled code came from.
     pub cache_outcome: CacheOutcome,
+    /// Its request-body limit: `--max-request-body`, or the manifest's
+    /// `[component.X.tool.cloudfn] max_request_body` (for functions made to
+    /// take large uploads).
+    pub max_request_body: u64,
 }
 
 impl Runtime {
@@ -140,6 +146,7 @@ impl Runtime {
         wasmtime_wasi::p3::add_to_linker(&mut linker).map_err(config_err)?;
         wasmtime_wasi_http::p3::add_to_linker(&mut linker).map_err(config_err)?;
         wasmtime_wasi_config::add_to_linker(&mut linker, HostState::config).map_err(config_err)?;
+        blob::wit::add_to_linker(&mut linker, HostState::blob).map_err(config_err)?;
 
         let epoch_stop = Arc::new(AtomicBool::new(false));
         let ticker_engine = engine.weak();
@@ -163,7 +170,28 @@ impl Runtime {
             limits,
             cache: ComponentCache::new(cache_dir),
             epoch_stop,
+            data_dir: None,
+            blob_store: std::sync::OnceLock::new(),
         })
+    }
+
+    /// Keeps the blob store under `dir` instead of `.cloudfn/data` beside the manifest.
+    pub fn set_data_dir(&mut self, dir: PathBuf) {
+        self.data_dir = Some(dir);
+    }
+
+    /// The blob store, opened on first use (clearing interrupted uploads).
+    fn blob_store(&self, manifest: &Manifest) -> Result<Arc<blob::fs::FsStore>, String> {
+        if let Some(store) = self.blob_store.get() {
+            return Ok(store.clone());
+        }
+        let dir = self
+            .data_dir
+            .clone()
+            .unwrap_or_else(|| manifest.dir.join(".cloudfn/data"));
+        let store = blob::fs::FsStore::open(&dir)
+            .map_err(|e| format!("cannot open the blob store in {}: {e}", dir.display()))?;
+        Ok(self.blob_store.get_or_init(|| Arc::new(store)).clone())
     }
 
     /// The wasmtime engine.
@@ -219,8 +247,30 @@ impl Runtime {
                 .map_err(|e| link_err(e.to_string()))?,
             variables: variables::resolve(manifest, entry, |k| std::env::var(k).ok())
                 .map_err(|e| link_err(e.to_string()))?,
+            blob: if entry.key_value_stores.iter().any(|s| s == "default") {
+                Some(self.blob_store(manifest).map_err(link_err)?)
+            } else {
+                None
+            },
         };
-        self.load_file(id, &path, grants)
+        let max_request_body = match entry
+            .tool
+            .as_ref()
+            .and_then(|t| t.get("cloudfn"))
+            .and_then(|c| c.get("max_request_body"))
+        {
+            None => self.limits.max_request_body,
+            Some(toml::Value::String(size)) => crate::limits::parse_size(size)
+                .map_err(|e| link_err(format!("tool.cloudfn.max_request_body: {e}")))?,
+            Some(other) => {
+                return Err(link_err(format!(
+                    "tool.cloudfn.max_request_body must be a size such as \"1GiB\", not {other}"
+                )));
+            }
+        };
+        let mut loaded = self.load_file(id, &path, grants)?;
+        loaded.max_request_body = max_request_body;
+        Ok(loaded)
     }
 
     /// Compiles (or loads from cache) and links the component at `path`, granting it `grants`.
@@ -264,6 +314,7 @@ impl Runtime {
             http,
             grants,
             cache_outcome,
+            max_request_body: self.limits.max_request_body,
         })
     }
 

@@ -8,6 +8,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
+use crate::services::blob::fs::FsStore;
+use crate::services::blob::wit::BlobView;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_config::{WasiConfig, WasiConfigVariables};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
@@ -23,6 +25,8 @@ pub struct Grants {
     pub outbound: OutboundPolicy,
     /// Resolved variables (`variables`).
     pub variables: BTreeMap<String, String>,
+    /// The blob store (`key_value_stores = ["default"]`).
+    pub blob: Option<Arc<FsStore>>,
 }
 
 /// Memory used by one instance, readable after the store is gone.
@@ -102,6 +106,7 @@ pub struct HostState {
     table: ResourceTable,
     outbound: OutboundPolicy,
     config: WasiConfigVariables,
+    blob: Option<Arc<FsStore>>,
     /// The memory limiter (installed with `Store::limiter`).
     pub limiter: MemoryLimiter,
 }
@@ -123,8 +128,17 @@ impl HostState {
             table: ResourceTable::new(),
             outbound: grants.outbound.clone(),
             config: WasiConfigVariables::from_iter(grants.variables.clone()),
+            blob: grants.blob.clone(),
             limiter: MemoryLimiter::new(max_memory),
         })
+    }
+
+    /// The `cloudfn:blob/store` view.
+    pub fn blob(&mut self) -> BlobView<'_> {
+        BlobView {
+            store: self.blob.as_ref(),
+            table: &mut self.table,
+        }
     }
 
     /// The `wasi:config/store` view.

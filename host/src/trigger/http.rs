@@ -70,6 +70,9 @@ pub struct HttpApp {
 
 struct RoutedComponent {
     id: String,
+    /// The request-body limit for this component (`--max-request-body`, or
+    /// its `[component.X.tool.cloudfn] max_request_body`).
+    max_request_body: u64,
     dispatch: Dispatch,
 }
 
@@ -85,13 +88,18 @@ impl HttpApp {
                     let component = Arc::new(runtime.load(manifest, &trigger.component)?);
                     tracing::info!(component = %component.id, cache = ?component.cache_outcome, "component loaded");
                     let id = component.id.clone();
+                    let max_request_body = component.max_request_body;
                     let dispatch = Dispatch::new(runtime.clone(), component).ok_or_else(|| {
                         ServeError::NotHttp {
                             id: trigger.component.clone(),
                             route: trigger.route.to_string(),
                         }
                     })?;
-                    let routed = Arc::new(RoutedComponent { id, dispatch });
+                    let routed = Arc::new(RoutedComponent {
+                        id,
+                        max_request_body,
+                        dispatch,
+                    });
                     loaded.insert(&trigger.component, routed.clone());
                     routed
                 }
@@ -138,14 +146,15 @@ impl HttpApp {
         };
         let routed = route.target.clone();
         log.component = routed.id.clone();
+        let max_body = routed.max_request_body;
         if let Some(length) = content_length(&req)
-            && length > limits.max_request_body
+            && length > max_body
         {
             return log.plain(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
                     "request body of {length} bytes exceeds the limit of {} (--max-request-body)",
-                    format_size(limits.max_request_body)
+                    format_size(max_body)
                 ),
             );
         }
@@ -166,7 +175,7 @@ impl HttpApp {
         set_spin_headers(req.headers_mut(), &route, &uri, client);
         let too_large = Arc::new(AtomicBool::new(false));
         let req = req.map(|body| {
-            LimitedRequestBody::new(body, limits.max_request_body, too_large.clone()).boxed_unsync()
+            LimitedRequestBody::new(body, max_body, too_large.clone()).boxed_unsync()
         });
         let trace = Arc::new(RequestTrace::default());
         let deadline = tokio::time::Instant::now() + limits.timeout;
@@ -175,7 +184,7 @@ impl HttpApp {
         let usage = trace.usage();
         let failure = match outcome {
             // The guest may answer anything once its body stream failed at the limit.
-            Ok(_) if too_large.load(Ordering::Relaxed) => Failure::BodyTooLarge,
+            Ok(_) if too_large.load(Ordering::Relaxed) => Failure::BodyTooLarge(max_body),
             Ok(Ok((response, guest))) => {
                 let status = response.status();
                 let max = limits.max_response_body;
@@ -257,7 +266,7 @@ fn content_length<B>(req: &http::Request<B>) -> Option<u64> {
 #[derive(Debug)]
 enum Failure {
     Timeout,
-    BodyTooLarge,
+    BodyTooLarge(u64),
     MemoryLimit,
     StackOverflow,
     Capacity(String),
@@ -279,11 +288,11 @@ impl Failure {
                     limits.timeout
                 ),
             ),
-            Failure::BodyTooLarge => (
+            Failure::BodyTooLarge(max_body) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 format!(
                     "request {id}: request body exceeds the limit of {} (--max-request-body)",
-                    format_size(limits.max_request_body)
+                    format_size(*max_body)
                 ),
             ),
             Failure::MemoryLimit => (
