@@ -53,7 +53,15 @@ impl wasip2::exports::http::incoming_handler::Guest for Http {
             (Method::Get, Target::Blob(key)) => get(out, &key, &header, true),
             (Method::Head, Target::Blob(key)) => get(out, &key, &header, false),
             (Method::Delete, Target::Blob(key)) => match store::delete(&key) {
-                Ok(()) => send(out, Reply { status: 204, content_type: "text/plain", body: Vec::new() }, &[]),
+                Ok(()) => send(
+                    out,
+                    Reply {
+                        status: 204,
+                        content_type: "text/plain",
+                        body: Vec::new(),
+                    },
+                    &[],
+                ),
                 Err(e) => send(out, store_error(&e), &[]),
             },
             (_, Target::Listing) => send(
@@ -77,13 +85,20 @@ fn store_error(error: &StoreError) -> Reply {
         StoreError::InvalidKey(m) => Reply::error(400, format!("invalid key: {m}")),
         StoreError::TooLarge(limit) => Reply::error(
             413,
-            format!("the blob exceeds the limit of {limit} bytes (the variable blob_max_size); nothing was stored"),
+            format!(
+                "the blob exceeds the limit of {limit} bytes (the variable blob_max_size); nothing was stored"
+            ),
         ),
         StoreError::ChecksumMismatch(m) => Reply::error(
             400,
-            format!("checksum mismatch: expected sha-256 {}, received {}; nothing was stored", m.expected, m.actual),
+            format!(
+                "checksum mismatch: expected sha-256 {}, received {}; nothing was stored",
+                m.expected, m.actual
+            ),
         ),
-        StoreError::PreconditionFailed => Reply::error(412, "the key already holds a blob (If-None-Match: *)"),
+        StoreError::PreconditionFailed => {
+            Reply::error(412, "the key already holds a blob (If-None-Match: *)")
+        }
         StoreError::Other(m) => Reply::error(500, format!("blob store: {m}")),
     }
 }
@@ -101,16 +116,26 @@ fn metadata_json(m: &Metadata) -> serde_json::Value {
 fn json_reply(status: u16, value: &serde_json::Value) -> Reply {
     let mut body = serde_json::to_vec(value).unwrap_or_default();
     body.push(b'\n');
-    Reply { status, content_type: "application/json", body }
+    Reply {
+        status,
+        content_type: "application/json",
+        body,
+    }
 }
 
 fn max_size() -> Result<u64, Reply> {
     match wasi::config::store::get("max_size") {
         Ok(None) => Ok(DEFAULT_MAX_SIZE),
         Ok(Some(v)) => v.trim().parse().map_err(|_| {
-            Reply::error(500, format!("variable max_size = `{v}` is not a number of bytes"))
+            Reply::error(
+                500,
+                format!("variable max_size = `{v}` is not a number of bytes"),
+            )
         }),
-        Err(e) => Err(Reply::error(500, format!("reading variable max_size: {e:?}"))),
+        Err(e) => Err(Reply::error(
+            500,
+            format!("reading variable max_size: {e:?}"),
+        )),
     }
 }
 
@@ -131,7 +156,12 @@ fn list(query: &str) -> Reply {
     }
 }
 
-fn put(request: &IncomingRequest, out: ResponseOutparam, key: &str, header: &dyn Fn(&str) -> Option<String>) {
+fn put(
+    request: &IncomingRequest,
+    out: ResponseOutparam,
+    key: &str,
+    header: &dyn Fn(&str) -> Option<String>,
+) {
     let limit = match max_size() {
         Ok(limit) => limit,
         Err(reply) => return send(out, reply, &[]),
@@ -194,11 +224,14 @@ fn put(request: &IncomingRequest, out: ResponseOutparam, key: &str, header: &dyn
             store::Writer::abort(writer);
             return send(
                 out,
-                Reply::error(400, format!(
-                    "Content-MD5 mismatch: expected {}, received {}; nothing was stored",
-                    http_face::hex(&expected),
-                    http_face::hex(&actual)
-                )),
+                Reply::error(
+                    400,
+                    format!(
+                        "Content-MD5 mismatch: expected {}, received {}; nothing was stored",
+                        http_face::hex(&expected),
+                        http_face::hex(&actual)
+                    ),
+                ),
                 &[],
             );
         }
@@ -227,23 +260,27 @@ fn get(out: ResponseOutparam, key: &str, header: &dyn Fn(&str) -> Option<String>
         let headers = [("etag", etag.as_str())];
         return respond(out, 304, &meta.content_type, &headers, None);
     }
-    let (status, start_at, len, content_range) = match http_face::range(header("range").as_deref(), meta.size) {
-        Range::Full => (200, 0, meta.size, None),
-        Range::Partial { start, end } => (
-            206,
-            start,
-            end - start + 1,
-            Some(format!("bytes {start}-{end}/{}", meta.size)),
-        ),
-        Range::Unsatisfiable => {
-            let range = format!("bytes */{}", meta.size);
-            return send(
-                out,
-                Reply::error(416, format!("the range is outside the blob's {} bytes", meta.size)),
-                &[("content-range", &range)],
-            );
-        }
-    };
+    let (status, start_at, len, content_range) =
+        match http_face::range(header("range").as_deref(), meta.size) {
+            Range::Full => (200, 0, meta.size, None),
+            Range::Partial { start, end } => (
+                206,
+                start,
+                end - start + 1,
+                Some(format!("bytes {start}-{end}/{}", meta.size)),
+            ),
+            Range::Unsatisfiable => {
+                let range = format!("bytes */{}", meta.size);
+                return send(
+                    out,
+                    Reply::error(
+                        416,
+                        format!("the range is outside the blob's {} bytes", meta.size),
+                    ),
+                    &[("content-range", &range)],
+                );
+            }
+        };
     let length = len.to_string();
     let mut headers = vec![
         ("content-length", length.as_str()),

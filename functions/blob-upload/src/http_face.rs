@@ -21,13 +21,19 @@ pub enum Target {
 /// Resolves a request path (without query) to the listing or a valid key.
 pub fn target(path: &str) -> Result<Target, Reply> {
     let Some(rest) = path.strip_prefix(PREFIX) else {
-        return Err(Reply::error(404, format!("no such route {path}: use /blobs/KEY or /blobs?prefix=")));
+        return Err(Reply::error(
+            404,
+            format!("no such route {path}: use /blobs/KEY or /blobs?prefix="),
+        ));
     };
     if rest.is_empty() || rest == "/" {
         return Ok(Target::Listing);
     }
     let Some(encoded) = rest.strip_prefix('/') else {
-        return Err(Reply::error(404, format!("no such route {path}: use /blobs/KEY or /blobs?prefix=")));
+        return Err(Reply::error(
+            404,
+            format!("no such route {path}: use /blobs/KEY or /blobs?prefix="),
+        ));
     };
     let key = percent_decode(encoded)
         .ok_or_else(|| Reply::error(400, "invalid key: it is not UTF-8 once percent-decoded"))?;
@@ -109,9 +115,10 @@ pub fn etag(sha256: &str) -> String {
 
 /// Whether an `If-None-Match` header matches a blob (`*` or one of its tags; weak tags compare equal).
 pub fn none_match_hits(header: &str, sha256: &str) -> bool {
-    header.split(',').map(str::trim).any(|tag| {
-        tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == sha256
-    })
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|tag| tag == "*" || tag.trim_start_matches("W/").trim_matches('"') == sha256)
 }
 
 /// The SHA-256 the client expects, from `x-checksum-sha256` (hex or
@@ -133,8 +140,12 @@ pub fn expected_sha256(
             )),
         }
     };
-    let a = checksum.map(|v| decode("x-checksum-sha256", v)).transpose()?;
-    let b = amz_checksum.map(|v| decode("x-amz-checksum-sha256", v)).transpose()?;
+    let a = checksum
+        .map(|v| decode("x-checksum-sha256", v))
+        .transpose()?;
+    let b = amz_checksum
+        .map(|v| decode("x-amz-checksum-sha256", v))
+        .transpose()?;
     match (a, b) {
         (Some(a), Some(b)) if a != b => Err(Reply::error(
             400,
@@ -191,7 +202,10 @@ pub fn list_query(query: &str) -> Result<ListQuery, Reply> {
                     .ok()
                     .filter(|l| (1..=MAX_PAGE).contains(l))
                     .ok_or_else(|| {
-                        Reply::error(400, format!("limit must be an integer in 1..=1000, got `{value}`"))
+                        Reply::error(
+                            400,
+                            format!("limit must be an integer in 1..=1000, got `{value}`"),
+                        )
                     })?;
             }
             other => {
@@ -237,7 +251,10 @@ mod tests {
     fn paths_to_keys() {
         assert_eq!(target("/blobs"), Ok(Target::Listing));
         assert_eq!(target("/blobs/"), Ok(Target::Listing));
-        assert_eq!(target("/blobs/a/b%20c.txt"), Ok(Target::Blob("a/b c.txt".into())));
+        assert_eq!(
+            target("/blobs/a/b%20c.txt"),
+            Ok(Target::Blob("a/b c.txt".into()))
+        );
         assert_eq!(target("/blobs/%C3%BCber"), Ok(Target::Blob("über".into())));
         for (path, status, message) in [
             ("/blobs//abs", 400, "starts with `/`"),
@@ -251,7 +268,10 @@ mod tests {
         ] {
             let reply = target(path).expect_err(path);
             assert_eq!(reply.status, status, "{path}");
-            assert!(String::from_utf8_lossy(&reply.body).contains(message), "{path}");
+            assert!(
+                String::from_utf8_lossy(&reply.body).contains(message),
+                "{path}"
+            );
         }
         let long = format!("/blobs/{}", "k".repeat(1025));
         assert_eq!(target(&long).expect_err("long").status, 400);
@@ -295,10 +315,26 @@ mod tests {
         assert_eq!(expected_sha256(Some(sha), None), Ok(Some(sha.into())));
         let b64 = "uU0nuZNNPgilLlLX2n2r+sSE7+N6U4DukIj3rOLvzek=";
         assert_eq!(expected_sha256(None, Some(b64)), Ok(Some(sha.into())));
-        assert_eq!(expected_sha256(Some(&sha.to_uppercase()), Some(b64)), Ok(Some(sha.into())));
-        assert_eq!(expected_sha256(Some(&"0".repeat(64)), Some(b64)).expect_err("disagree").status, 400);
-        assert_eq!(expected_sha256(Some("abc"), None).expect_err("bad").status, 400);
-        assert_eq!(content_md5(Some("XrY7u+Ae7tCTyyK7j1rNww==")), Ok(Some(*b"\x5e\xb6\x3b\xbb\xe0\x1e\xee\xd0\x93\xcb\x22\xbb\x8f\x5a\xcd\xc3")));
+        assert_eq!(
+            expected_sha256(Some(&sha.to_uppercase()), Some(b64)),
+            Ok(Some(sha.into()))
+        );
+        assert_eq!(
+            expected_sha256(Some(&"0".repeat(64)), Some(b64))
+                .expect_err("disagree")
+                .status,
+            400
+        );
+        assert_eq!(
+            expected_sha256(Some("abc"), None).expect_err("bad").status,
+            400
+        );
+        assert_eq!(
+            content_md5(Some("XrY7u+Ae7tCTyyK7j1rNww==")),
+            Ok(Some(
+                *b"\x5e\xb6\x3b\xbb\xe0\x1e\xee\xd0\x93\xcb\x22\xbb\x8f\x5a\xcd\xc3"
+            ))
+        );
         assert_eq!(content_md5(Some("nope")).expect_err("bad").status, 400);
     }
 
@@ -306,7 +342,11 @@ mod tests {
     fn listing_queries() {
         assert_eq!(
             list_query("prefix=docs%2F&start-after=docs%2Fa&limit=2"),
-            Ok(ListQuery { prefix: "docs/".into(), start_after: Some("docs/a".into()), limit: 2 })
+            Ok(ListQuery {
+                prefix: "docs/".into(),
+                start_after: Some("docs/a".into()),
+                limit: 2
+            })
         );
         assert_eq!(list_query("").map(|q| q.limit), Ok(1000));
         for bad in ["limit=0", "limit=1001", "limit=x", "colour=red"] {

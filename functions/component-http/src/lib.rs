@@ -164,7 +164,9 @@ pub mod wasi {
                 output.subscribe().block();
                 continue;
             }
-            let n = bytes.len().min(usize::try_from(permitted).unwrap_or(usize::MAX));
+            let n = bytes
+                .len()
+                .min(usize::try_from(permitted).unwrap_or(usize::MAX));
             output.write(&bytes[..n])?;
             bytes = &bytes[n..];
         }

@@ -1,6 +1,8 @@
 //! What each store carries: WASI and `wasi:http` contexts, the component's
 //! grants, and the memory limiter that also records peak usage.
 
+use crate::services::blob::fs::FsStore;
+use crate::services::blob::wit::BlobView;
 use crate::services::outbound::OutboundPolicy;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -8,8 +10,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
-use crate::services::blob::fs::FsStore;
-use crate::services::blob::wit::BlobView;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_config::{WasiConfig, WasiConfigVariables};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};

@@ -174,9 +174,8 @@ impl HttpApp {
         let uri = req.uri().clone();
         set_spin_headers(req.headers_mut(), &route, &uri, client);
         let too_large = Arc::new(AtomicBool::new(false));
-        let req = req.map(|body| {
-            LimitedRequestBody::new(body, max_body, too_large.clone()).boxed_unsync()
-        });
+        let req = req
+            .map(|body| LimitedRequestBody::new(body, max_body, too_large.clone()).boxed_unsync());
         let trace = Arc::new(RequestTrace::default());
         let deadline = tokio::time::Instant::now() + limits.timeout;
         let outcome =

@@ -54,9 +54,11 @@ impl FsStore {
             return Err(BlobError::PreconditionFailed);
         }
         let n = self.next_tmp.fetch_add(1, Ordering::Relaxed);
-        let tmp = self
-            .tmp
-            .join(format!("{}-{n}-{}", std::process::id(), &hex(&Sha256::digest(key.as_bytes()))[..16]));
+        let tmp = self.tmp.join(format!(
+            "{}-{n}-{}",
+            std::process::id(),
+            &hex(&Sha256::digest(key.as_bytes()))[..16]
+        ));
         let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         Ok(FsWriter {
             key: key.to_owned(),
@@ -95,7 +97,12 @@ impl FsStore {
     }
 
     /// Blobs whose key starts with `prefix` and sorts after `start_after`, at most `limit`.
-    pub fn list(&self, prefix: &str, start_after: Option<&str>, limit: u32) -> Result<Page, BlobError> {
+    pub fn list(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page, BlobError> {
         let mut items = Vec::new();
         for entry in fs::read_dir(&self.blobs)? {
             let mut file = match File::open(entry?.path()) {
@@ -105,7 +112,9 @@ impl FsStore {
                 Err(e) => return Err(e.into()),
             };
             let meta = read_metadata(&mut file)?;
-            if meta.key.starts_with(prefix) && start_after.is_none_or(|after| meta.key.as_str() > after) {
+            if meta.key.starts_with(prefix)
+                && start_after.is_none_or(|after| meta.key.as_str() > after)
+            {
                 items.push(meta);
             }
         }
@@ -172,7 +181,8 @@ impl FsReader {
     /// Up to `length` bytes from `offset` (empty past the end).
     pub fn read(&mut self, offset: u64, length: u64) -> Result<Vec<u8>, BlobError> {
         let length = length.min(self.meta.size.saturating_sub(offset));
-        let mut out = vec![0; usize::try_from(length).map_err(|_| BlobError::Other("read too long".into()))?];
+        let mut out =
+            vec![0; usize::try_from(length).map_err(|_| BlobError::Other("read too long".into()))?];
         self.file.seek(SeekFrom::Start(offset))?;
         self.file.read_exact(&mut out)?;
         Ok(out)
@@ -241,7 +251,9 @@ impl FsWriter {
         file.write_all(&json)?;
         file.write_all(&(json.len() as u64).to_le_bytes())?;
         file.write_all(MAGIC)?;
-        let file = file.into_inner().map_err(|e| BlobError::from(e.into_error()))?;
+        let file = file
+            .into_inner()
+            .map_err(|e| BlobError::from(e.into_error()))?;
         file.sync_all()?;
         drop(file);
         if self.options.create_only {
@@ -307,7 +319,10 @@ mod tests {
         let store = FsStore::open(dir.path()).expect("open");
         let meta = put(&store, "a/b.txt", b"hello world");
         assert_eq!(meta.size, 11);
-        assert_eq!(meta.sha256, "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9");
+        assert_eq!(
+            meta.sha256,
+            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+        );
         assert_eq!(store.stat("a/b.txt").expect("stat"), meta);
         let mut reader = store.reader("a/b.txt").expect("reader");
         assert_eq!(reader.read(6, 100).expect("read"), b"world");
@@ -315,14 +330,27 @@ mod tests {
         // A reader keeps its snapshot while the key is rewritten.
         put(&store, "a/b.txt", b"HELLO WORLD!");
         assert_eq!(reader.read(0, 5).expect("read"), b"hello");
-        assert_eq!(store.reader("a/b.txt").expect("reader").read(0, 5).expect("read"), b"HELLO");
+        assert_eq!(
+            store
+                .reader("a/b.txt")
+                .expect("reader")
+                .read(0, 5)
+                .expect("read"),
+            b"HELLO"
+        );
         put(&store, "a/c", b"x");
         put(&store, "b", b"y");
         let page = store.list("a/", None, 1).expect("list");
         assert_eq!(page.items.len(), 1);
         assert_eq!(page.next_start_after.as_deref(), Some("a/b.txt"));
         let next = store.list("a/", Some("a/b.txt"), 10).expect("list");
-        assert_eq!(next.items.iter().map(|m| m.key.as_str()).collect::<Vec<_>>(), ["a/c"]);
+        assert_eq!(
+            next.items
+                .iter()
+                .map(|m| m.key.as_str())
+                .collect::<Vec<_>>(),
+            ["a/c"]
+        );
         assert_eq!(next.next_start_after, None);
         store.delete("a/c").expect("delete");
         assert_eq!(store.delete("a/c"), Err(BlobError::NotFound));
@@ -338,15 +366,42 @@ mod tests {
         w.write(b"second").expect("write");
         let err = w.finish(Some(&"0".repeat(64))).expect_err("mismatch");
         assert!(matches!(err, BlobError::ChecksumMismatch { .. }));
-        let mut w = store.writer("k", WriteOptions { max_size: 4, ..options(false) }).expect("writer");
+        let mut w = store
+            .writer(
+                "k",
+                WriteOptions {
+                    max_size: 4,
+                    ..options(false)
+                },
+            )
+            .expect("writer");
         assert_eq!(w.write(b"12345"), Err(BlobError::TooLarge(4)));
         drop(w);
         let w = store.writer("k", options(false)).expect("writer");
         w.abort();
-        assert_eq!(store.reader("k").expect("reader").read(0, 100).expect("read"), b"first");
-        assert_eq!(fs::read_dir(dir.path().join("tmp")).expect("tmp").count(), 0);
-        assert_eq!(store.writer("k", options(true)).err(), Some(BlobError::PreconditionFailed));
-        assert_eq!(store.writer("../x", options(false)).err().map(|e| e.to_string()), Some("invalid key: the key has a `..` segment".into()));
+        assert_eq!(
+            store
+                .reader("k")
+                .expect("reader")
+                .read(0, 100)
+                .expect("read"),
+            b"first"
+        );
+        assert_eq!(
+            fs::read_dir(dir.path().join("tmp")).expect("tmp").count(),
+            0
+        );
+        assert_eq!(
+            store.writer("k", options(true)).err(),
+            Some(BlobError::PreconditionFailed)
+        );
+        assert_eq!(
+            store
+                .writer("../x", options(false))
+                .err()
+                .map(|e| e.to_string()),
+            Some("invalid key: the key has a `..` segment".into())
+        );
     }
 
     #[test]
@@ -365,7 +420,14 @@ mod tests {
         b.write(b"bb").expect("write");
         b.finish(None).expect("b");
         a.finish(None).expect("a");
-        assert_eq!(store.reader("k").expect("reader").read(0, 100).expect("read"), b"aaaa");
+        assert_eq!(
+            store
+                .reader("k")
+                .expect("reader")
+                .read(0, 100)
+                .expect("read"),
+            b"aaaa"
+        );
     }
 
     #[test]
@@ -375,9 +437,15 @@ mod tests {
         let mut w = store.writer("k", options(false)).expect("writer");
         w.write(b"partial").expect("write");
         std::mem::forget(w);
-        assert_eq!(fs::read_dir(dir.path().join("tmp")).expect("tmp").count(), 1);
+        assert_eq!(
+            fs::read_dir(dir.path().join("tmp")).expect("tmp").count(),
+            1
+        );
         let store = FsStore::open(dir.path()).expect("reopen");
-        assert_eq!(fs::read_dir(dir.path().join("tmp")).expect("tmp").count(), 0);
+        assert_eq!(
+            fs::read_dir(dir.path().join("tmp")).expect("tmp").count(),
+            0
+        );
         assert_eq!(store.stat("k"), Err(BlobError::NotFound));
     }
 }

@@ -65,8 +65,7 @@ fn meta_to_wit(m: Metadata) -> types::Metadata {
     }
 }
 
-const NOT_GRANTED: &str =
-    "no blob store granted to this component: add key_value_stores = [\"default\"] to its manifest entry";
+const NOT_GRANTED: &str = "no blob store granted to this component: add key_value_stores = [\"default\"] to its manifest entry";
 
 impl BlobView<'_> {
     fn store(&self) -> Result<&Arc<FsStore>, types::Error> {
@@ -150,7 +149,11 @@ impl store::HostReader for BlobView<'_> {
     ) -> wasmtime::Result<Result<Vec<u8>, types::Error>> {
         // One call returns at most 16 MiB; callers loop.
         let length = length.min(16 << 20);
-        Ok(self.table.get_mut(&reader)?.read(offset, length).map_err(to_wit))
+        Ok(self
+            .table
+            .get_mut(&reader)?
+            .read(offset, length)
+            .map_err(to_wit))
     }
 
     fn drop(&mut self, reader: Resource<FsReader>) -> wasmtime::Result<()> {

@@ -1,0 +1,368 @@
+//! `blob-upload` end to end through `cloudfn up` and its filesystem store:
+//! every status code, checksums that store nothing when they fail, ranges,
+//! the key rules, the size limit, concurrent writers, and a host killed
+//! with SIGKILL in the middle of an upload.
+
+use crate::common::{Host, HostBuilder, Reply, product_manifest, request};
+use std::io::Write;
+use std::net::TcpStream;
+use std::path::Path;
+use std::time::Duration;
+
+fn host(data: &Path) -> Host {
+    HostBuilder::manifest(product_manifest().to_path_buf())
+        .arg("--data-dir")
+        .arg(data.display().to_string())
+        .start()
+}
+
+fn put(host: &Host, key: &str, body: &[u8], headers: &[(&str, &str)]) -> Reply {
+    request(
+        host.addr,
+        "PUT",
+        &format!("/blobs/{key}"),
+        headers,
+        Some(body),
+    )
+}
+
+fn get(host: &Host, key: &str, headers: &[(&str, &str)]) -> Reply {
+    request(host.addr, "GET", &format!("/blobs/{key}"), headers, None)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+fn tmp_files(data: &Path) -> usize {
+    std::fs::read_dir(data.join("tmp")).map_or(0, Iterator::count)
+}
+
+#[test]
+fn blob_upload_round_trip_with_every_status() {
+    let data = tempfile::tempdir().expect("data dir");
+    let host = host(data.path());
+    let body: Vec<u8> = (0..100_000u32).map(|i| (i * 7 % 251) as u8).collect();
+    let sha = sha256_hex(&body);
+
+    let created = put(
+        &host,
+        "docs/report.bin",
+        &body,
+        &[("content-type", "application/x-report")],
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.header("etag"), Some(&*format!("\"{sha}\"")));
+    assert_eq!(created.header("x-checksum-sha256"), Some(sha.as_str()));
+    let meta: serde_json::Value = serde_json::from_str(&created.body).expect("json");
+    assert_eq!(meta["size"], 100_000);
+    assert_eq!(meta["content_type"], "application/x-report");
+
+    let full = get(&host, "docs/report.bin", &[]);
+    assert_eq!(full.status, 200);
+    assert_eq!(full.bytes, body);
+    assert_eq!(full.header("content-type"), Some("application/x-report"));
+    assert_eq!(full.header("content-length"), Some("100000"));
+    assert_eq!(full.header("accept-ranges"), Some("bytes"));
+
+    let head = request(host.addr, "HEAD", "/blobs/docs/report.bin", &[], None);
+    assert_eq!((head.status, head.body_len), (200, 0));
+    assert_eq!(head.header("content-length"), Some("100000"));
+    assert_eq!(head.header("etag"), full.header("etag"));
+
+    // Ranges: 206 with Content-Range, suffixes, clamping, 416 past the end.
+    for (range, start, end) in [
+        ("bytes=0-0", 0, 0),
+        ("bytes=10-19", 10, 19),
+        ("bytes=99990-", 99_990, 99_999),
+        ("bytes=-5", 99_995, 99_999),
+        ("bytes=99000-200000", 99_000, 99_999),
+    ] {
+        let part = get(&host, "docs/report.bin", &[("range", range)]);
+        assert_eq!(part.status, 206, "{range}");
+        assert_eq!(
+            part.header("content-range"),
+            Some(&*format!("bytes {start}-{end}/100000")),
+            "{range}"
+        );
+        assert_eq!(part.bytes, body[start..=end], "{range}");
+    }
+    let beyond = get(&host, "docs/report.bin", &[("range", "bytes=100000-")]);
+    assert_eq!(beyond.status, 416);
+    assert_eq!(beyond.header("content-range"), Some("bytes */100000"));
+    assert_eq!(
+        get(&host, "docs/report.bin", &[("range", "bytes=0-1,5-6")]).status,
+        200,
+        "multiple ranges: whole blob"
+    );
+
+    // Conditional requests.
+    let etag = format!("\"{sha}\"");
+    let not_modified = get(&host, "docs/report.bin", &[("if-none-match", &etag)]);
+    assert_eq!((not_modified.status, not_modified.body_len), (304, 0));
+    assert_eq!(
+        get(&host, "docs/report.bin", &[("if-none-match", "\"other\"")]).status,
+        200
+    );
+    let exists = put(&host, "docs/report.bin", b"new", &[("if-none-match", "*")]);
+    assert_eq!(exists.status, 412, "{}", exists.body);
+    assert_eq!(
+        get(&host, "docs/report.bin", &[]).bytes,
+        body,
+        "a refused write changes nothing"
+    );
+    assert_eq!(
+        put(&host, "docs/fresh", b"new", &[("if-none-match", "*")]).status,
+        201
+    );
+
+    // Listing, paged, sorted by key.
+    for key in ["docs/a", "docs/b", "docs/c", "other/x"] {
+        assert_eq!(put(&host, key, key.as_bytes(), &[]).status, 201);
+    }
+    let page = request(host.addr, "GET", "/blobs?prefix=docs/&limit=2", &[], None);
+    assert_eq!(page.status, 200, "{}", page.body);
+    let page: serde_json::Value = serde_json::from_str(&page.body).expect("json");
+    let keys = |p: &serde_json::Value| -> Vec<String> {
+        p["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["key"].as_str().expect("key").to_owned())
+            .collect()
+    };
+    assert_eq!(keys(&page), ["docs/a", "docs/b"]);
+    assert_eq!(page["next_start_after"], "docs/b");
+    let rest: serde_json::Value = serde_json::from_str(
+        &request(
+            host.addr,
+            "GET",
+            "/blobs?prefix=docs%2F&start-after=docs%2Fb",
+            &[],
+            None,
+        )
+        .body,
+    )
+    .expect("json");
+    assert_eq!(keys(&rest), ["docs/c", "docs/fresh", "docs/report.bin"]);
+    assert_eq!(rest["next_start_after"], serde_json::Value::Null);
+    let too_many = request(host.addr, "GET", "/blobs?limit=1001", &[], None);
+    assert_eq!(too_many.status, 400);
+    assert!(
+        too_many
+            .body
+            .contains("limit must be an integer in 1..=1000"),
+        "{}",
+        too_many.body
+    );
+
+    // Delete, then it is gone.
+    assert_eq!(
+        request(host.addr, "DELETE", "/blobs/docs/a", &[], None).status,
+        204
+    );
+    let gone = request(host.addr, "DELETE", "/blobs/docs/a", &[], None);
+    assert_eq!(gone.status, 404);
+    assert_eq!(get(&host, "docs/a", &[]).status, 404);
+    let post = request(host.addr, "POST", "/blobs/docs/b", &[], Some(b"x"));
+    assert_eq!(post.status, 405);
+    assert_eq!(post.header("allow"), Some("PUT, GET, HEAD, DELETE"));
+}
+
+#[test]
+fn blob_upload_checksum_mismatch_stores_nothing() {
+    let data = tempfile::tempdir().expect("data dir");
+    let host = host(data.path());
+    let body = b"the quick brown fox".to_vec();
+    let sha = sha256_hex(&body);
+    assert_eq!(put(&host, "k", b"original", &[]).status, 201);
+
+    let wrong_sha = put(&host, "k", &body, &[("x-checksum-sha256", &"0".repeat(64))]);
+    assert_eq!(wrong_sha.status, 400, "{}", wrong_sha.body);
+    assert!(
+        wrong_sha.body.contains("checksum mismatch"),
+        "{}",
+        wrong_sha.body
+    );
+    // base64 MD5 of something else.
+    let wrong_md5 = put(
+        &host,
+        "k",
+        &body,
+        &[("content-md5", "XrY7u+Ae7tCTyyK7j1rNww==")],
+    );
+    assert_eq!(wrong_md5.status, 400, "{}", wrong_md5.body);
+    assert!(
+        wrong_md5.body.contains("Content-MD5 mismatch"),
+        "{}",
+        wrong_md5.body
+    );
+    let wrong_amz = put(
+        &host,
+        "new",
+        &body,
+        &[(
+            "x-amz-checksum-sha256",
+            "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+        )],
+    );
+    assert_eq!(wrong_amz.status, 400);
+    assert_eq!(
+        get(&host, "k", &[]).bytes,
+        b"original",
+        "the earlier blob is untouched"
+    );
+    assert_eq!(get(&host, "new", &[]).status, 404, "nothing was stored");
+    assert_eq!(tmp_files(data.path()), 0);
+
+    use base64::Engine as _;
+    let md5 =
+        base64::engine::general_purpose::STANDARD.encode(<md5::Md5 as md5::Digest>::digest(&body));
+    let sha_b64 = base64::engine::general_purpose::STANDARD.encode(
+        (0..32)
+            .map(|i| u8::from_str_radix(&sha[i * 2..i * 2 + 2], 16).expect("hex"))
+            .collect::<Vec<_>>(),
+    );
+    let ok = put(
+        &host,
+        "k",
+        &body,
+        &[
+            ("content-md5", &md5),
+            ("x-checksum-sha256", &sha),
+            ("x-amz-checksum-sha256", &sha_b64),
+        ],
+    );
+    assert_eq!(ok.status, 201, "{}", ok.body);
+    assert_eq!(get(&host, "k", &[]).bytes, body);
+}
+
+#[test]
+fn blob_upload_key_rules() {
+    let data = tempfile::tempdir().expect("data dir");
+    let host = host(data.path());
+    let long_ok = "k".repeat(1024);
+    let long_bad = "k".repeat(1025);
+    for (key, status, message) in [
+        ("plain.txt", 201, ""),
+        ("deep/er/path/file", 201, ""),
+        ("%C3%BCber%20caf%C3%A9", 201, ""),
+        (long_ok.as_str(), 201, ""),
+        (long_bad.as_str(), 400, "1025 bytes; at most 1024"),
+        ("/leading", 400, "starts with `/`"),
+        ("a/../b", 400, "`..` segment"),
+        ("a/%2E%2E/b", 400, "`..` segment"),
+        ("./a", 400, "`.` segment"),
+        ("bell%07", 400, "control character (U+0007)"),
+        ("%FF%FE", 400, "not UTF-8"),
+    ] {
+        let reply = put(&host, key, b"x", &[]);
+        assert_eq!(reply.status, status, "{key}: {}", reply.body);
+        assert!(reply.body.contains(message), "{key}: {}", reply.body);
+    }
+    assert_eq!(get(&host, "%C3%BCber%20caf%C3%A9", &[]).bytes, b"x");
+}
+
+#[test]
+fn blob_upload_size_limit_leaves_nothing_half_written() {
+    let data = tempfile::tempdir().expect("data dir");
+    let host = HostBuilder::manifest(product_manifest().to_path_buf())
+        .arg("--data-dir")
+        .arg(data.path().display().to_string())
+        .env("SPIN_VARIABLE_BLOB_MAX_SIZE", "1000")
+        .start();
+    assert_eq!(put(&host, "fits", &[7; 1000], &[]).status, 201);
+    let declared = put(&host, "big", &[7; 1001], &[]);
+    assert_eq!(declared.status, 413, "{}", declared.body);
+    assert!(
+        declared.body.contains("limit of 1000 bytes"),
+        "{}",
+        declared.body
+    );
+    // Without Content-Length: the store refuses the chunk that crosses the limit.
+    let mut stream = TcpStream::connect(host.addr).expect("connect");
+    write!(stream, "PUT /blobs/big HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n").expect("head");
+    for _ in 0..3 {
+        write!(stream, "190\r\n{}\r\n", "y".repeat(400)).expect("chunk");
+    }
+    write!(stream, "0\r\n\r\n").expect("end");
+    let mut response = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut response).expect("response");
+    assert!(response.starts_with("HTTP/1.1 413"), "{response}");
+    assert_eq!(get(&host, "big", &[]).status, 404);
+    assert_eq!(tmp_files(data.path()), 0);
+}
+
+#[test]
+fn blob_upload_concurrent_writers_never_mix() {
+    let data = tempfile::tempdir().expect("data dir");
+    let host = host(data.path());
+    let a = vec![b'a'; 3 << 20];
+    let b = vec![b'b'; 2 << 20];
+    for _ in 0..5 {
+        std::thread::scope(|s| {
+            s.spawn(|| assert_eq!(put(&host, "shared", &a, &[]).status, 201));
+            s.spawn(|| assert_eq!(put(&host, "shared", &b, &[]).status, 201));
+        });
+        let got = get(&host, "shared", &[]).bytes;
+        assert!(got == a || got == b, "a mix of {} bytes", got.len());
+    }
+}
+
+#[test]
+fn blob_upload_survives_sigkill_mid_upload() {
+    let data = tempfile::tempdir().expect("data dir");
+    let kept: Vec<u8> = (0..500_000u32).map(|i| (i % 253) as u8).collect();
+    {
+        let host = host(data.path());
+        assert_eq!(put(&host, "kept", &kept, &[]).status, 201);
+        // Start replacing `kept` and writing `partial`, send 2 MiB of each, then kill the host.
+        let mut uploads: Vec<TcpStream> = ["kept", "partial"]
+            .iter()
+            .map(|key| {
+                let mut s = TcpStream::connect(host.addr).expect("connect");
+                write!(
+                    s,
+                    "PUT /blobs/{key} HTTP/1.1\r\nHost: x\r\nContent-Length: 104857600\r\n\r\n"
+                )
+                .expect("head");
+                s
+            })
+            .collect();
+        for upload in &mut uploads {
+            upload.write_all(&vec![b'z'; 2 << 20]).expect("first bytes");
+        }
+        // Wait until both uploads are streaming into the store.
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while tmp_files(data.path()) < 2 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "uploads never reached the store"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        std::thread::sleep(Duration::from_millis(100));
+        // Dropping the host sends SIGKILL.
+    }
+    assert!(
+        tmp_files(data.path()) >= 1,
+        "the killed uploads left their temp files"
+    );
+    let host = host(data.path());
+    assert_eq!(tmp_files(data.path()), 0, "a restart clears them");
+    let got = get(&host, "kept", &[]);
+    assert_eq!(got.status, 200);
+    assert_eq!(got.bytes, kept, "the earlier blob is intact");
+    assert_eq!(
+        get(&host, "partial", &[]).status,
+        404,
+        "no partial blob is visible"
+    );
+    let list: serde_json::Value =
+        serde_json::from_str(&request(host.addr, "GET", "/blobs", &[], None).body).expect("json");
+    assert_eq!(list["items"].as_array().map(Vec::len), Some(1));
+}
