@@ -105,6 +105,9 @@ pub struct LoadedComponent {
     /// `[component.X.tool.cloudfn] max_request_body` (for functions made to
     /// take large uploads).
     pub max_request_body: u64,
+    /// Its response-body limit: `--max-response-body`, or the manifest's
+    /// `[component.X.tool.cloudfn] max_response_body`.
+    pub max_response_body: u64,
 }
 
 impl Runtime {
@@ -253,23 +256,26 @@ impl Runtime {
                 None
             },
         };
-        let max_request_body = match entry
-            .tool
-            .as_ref()
-            .and_then(|t| t.get("cloudfn"))
-            .and_then(|c| c.get("max_request_body"))
-        {
-            None => self.limits.max_request_body,
-            Some(toml::Value::String(size)) => crate::limits::parse_size(size)
-                .map_err(|e| link_err(format!("tool.cloudfn.max_request_body: {e}")))?,
-            Some(other) => {
-                return Err(link_err(format!(
-                    "tool.cloudfn.max_request_body must be a size such as \"1GiB\", not {other}"
-                )));
+        let size_override = |name: &str, default: u64| -> Result<u64, EngineError> {
+            match entry
+                .tool
+                .as_ref()
+                .and_then(|t| t.get("cloudfn"))
+                .and_then(|c| c.get(name))
+            {
+                None => Ok(default),
+                Some(toml::Value::String(size)) => crate::limits::parse_size(size)
+                    .map_err(|e| link_err(format!("tool.cloudfn.{name}: {e}"))),
+                Some(other) => Err(link_err(format!(
+                    "tool.cloudfn.{name} must be a size such as \"1GiB\", not {other}"
+                ))),
             }
         };
+        let max_request_body = size_override("max_request_body", self.limits.max_request_body)?;
+        let max_response_body = size_override("max_response_body", self.limits.max_response_body)?;
         let mut loaded = self.load_file(id, &path, grants)?;
         loaded.max_request_body = max_request_body;
+        loaded.max_response_body = max_response_body;
         Ok(loaded)
     }
 
@@ -315,6 +321,7 @@ impl Runtime {
             grants,
             cache_outcome,
             max_request_body: self.limits.max_request_body,
+            max_response_body: self.limits.max_response_body,
         })
     }
 

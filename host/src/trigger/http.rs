@@ -73,6 +73,8 @@ struct RoutedComponent {
     /// The request-body limit for this component (`--max-request-body`, or
     /// its `[component.X.tool.cloudfn] max_request_body`).
     max_request_body: u64,
+    /// Its response-body limit, likewise.
+    max_response_body: u64,
     dispatch: Dispatch,
 }
 
@@ -89,6 +91,7 @@ impl HttpApp {
                     tracing::info!(component = %component.id, cache = ?component.cache_outcome, "component loaded");
                     let id = component.id.clone();
                     let max_request_body = component.max_request_body;
+                    let max_response_body = component.max_response_body;
                     let dispatch = Dispatch::new(runtime.clone(), component).ok_or_else(|| {
                         ServeError::NotHttp {
                             id: trigger.component.clone(),
@@ -98,6 +101,7 @@ impl HttpApp {
                     let routed = Arc::new(RoutedComponent {
                         id,
                         max_request_body,
+                        max_response_body,
                         dispatch,
                     });
                     loaded.insert(&trigger.component, routed.clone());
@@ -186,7 +190,7 @@ impl HttpApp {
             Ok(_) if too_large.load(Ordering::Relaxed) => Failure::BodyTooLarge(max_body),
             Ok(Ok((response, guest))) => {
                 let status = response.status();
-                let max = limits.max_response_body;
+                let max = routed.max_response_body;
                 return response.map(move |body| {
                     GuardedResponseBody::new(body, max, deadline, move |bytes, cutoff| {
                         drop(guest);

@@ -366,3 +366,29 @@ fn blob_upload_survives_sigkill_mid_upload() {
         serde_json::from_str(&request(host.addr, "GET", "/blobs", &[], None).body).expect("json");
     assert_eq!(list["items"].as_array().map(Vec::len), Some(1));
 }
+
+/// The host's default request-body limit is 64 MiB; the manifest raises it
+/// for blob-upload (`tool.cloudfn.max_request_body`), and the body streams
+/// through in small chunks (linear memory stays small).
+#[test]
+fn blob_upload_streams_bodies_over_the_hosts_default_limit() {
+    let data = tempfile::tempdir().expect("data dir");
+    let host = host(data.path());
+    let body: Vec<u8> = (0..80u32 << 20).map(|i| (i ^ (i >> 11)) as u8).collect();
+    let created = put(&host, "large", &body, &[]);
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(
+        created.header("x-checksum-sha256"),
+        Some(&*sha256_hex(&body))
+    );
+    let line = host.wait_for_log(|l| l.contains("method=PUT path=/blobs/large"));
+    let id: u64 = line
+        .split_whitespace()
+        .find_map(|w| w.strip_prefix("id="))
+        .and_then(|v| v.parse().ok())
+        .expect("request id");
+    assert!(host.peak_memory(id) < 16 << 20, "{line}");
+    let back = get(&host, "large", &[]);
+    assert_eq!(back.status, 200);
+    assert!(back.bytes == body, "the download differs");
+}
