@@ -16,6 +16,10 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 const MAGIC: &[u8; 8] = b"CFBLOB01";
+/// Every this many bytes, the data written so far is synced to disk on a
+/// helper thread while the upload goes on, so that `finish` only waits for
+/// the tail (the disk works while the network does).
+const SYNC_EVERY: u64 = 64 << 20;
 const TRAILER: u64 = 16;
 
 /// A filesystem blob store.
@@ -69,6 +73,8 @@ impl FsStore {
             file: Some(std::io::BufWriter::with_capacity(1 << 20, file)),
             hasher: Sha256::new(),
             size: 0,
+            synced_at: 0,
+            sync: None,
         })
     }
 
@@ -200,9 +206,36 @@ pub struct FsWriter {
     file: Option<std::io::BufWriter<File>>,
     hasher: Sha256,
     size: u64,
+    synced_at: u64,
+    sync: Option<std::thread::JoinHandle<std::io::Result<()>>>,
 }
 
 impl FsWriter {
+    /// Waits for the background sync in flight, if any.
+    fn join_sync(&mut self) -> Result<(), BlobError> {
+        match self.sync.take().map(std::thread::JoinHandle::join) {
+            None | Some(Ok(Ok(()))) => Ok(()),
+            Some(Ok(Err(e))) => Err(e.into()),
+            Some(Err(_)) => Err(BlobError::Other(
+                "blob store: the sync thread failed".into(),
+            )),
+        }
+    }
+
+    /// Starts syncing what was written so far, after the previous sync ended
+    /// (which holds a writer faster than the disk back).
+    fn sync_in_background(&mut self) -> Result<(), BlobError> {
+        self.join_sync()?;
+        let Some(file) = self.file.as_mut() else {
+            return Ok(());
+        };
+        file.flush()?;
+        let clone = file.get_ref().try_clone()?;
+        self.sync = Some(std::thread::spawn(move || clone.sync_data()));
+        self.synced_at = self.size;
+        Ok(())
+    }
+
     /// Appends a chunk.
     pub fn write(&mut self, chunk: &[u8]) -> Result<(), BlobError> {
         let size = self.size + chunk.len() as u64;
@@ -217,11 +250,15 @@ impl FsWriter {
         file.write_all(chunk)?;
         self.hasher.update(chunk);
         self.size = size;
+        if self.size - self.synced_at >= SYNC_EVERY {
+            self.sync_in_background()?;
+        }
         Ok(())
     }
 
     /// Checks the checksum, then makes the blob visible atomically.
     pub fn finish(mut self, expected_sha256: Option<&str>) -> Result<Metadata, BlobError> {
+        self.join_sync()?;
         let mut file = self
             .file
             .take()
@@ -280,6 +317,7 @@ impl FsWriter {
 
     fn discard(&mut self) {
         self.file = None;
+        let _ = self.join_sync();
         if !self.tmp.as_os_str().is_empty() {
             let _ = fs::remove_file(&self.tmp);
             self.tmp = PathBuf::new();
