@@ -58,7 +58,8 @@ pub enum EngineError {
 
 /// Interfaces the host links natively that a Spin manifest may also list
 /// as component dependencies (bridges Spin needs and this host does not).
-pub const NATIVE_DEPENDENCIES: &[&str] = &["wasi:config/store@0.2.0-rc.1"];
+pub const NATIVE_DEPENDENCIES: &[&str] =
+    &["wasi:config/store@0.2.0-rc.1", "cloudfn:blob/store@0.1.0"];
 
 /// Accepts `[component.X.dependencies]` the host satisfies itself and
 /// refuses the others by name (composition is not implemented yet).

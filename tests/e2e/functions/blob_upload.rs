@@ -392,3 +392,318 @@ fn blob_upload_streams_bodies_over_the_hosts_default_limit() {
     assert_eq!(back.status, 200);
     assert!(back.bytes == body, "the download differs");
 }
+
+/// `spin-blob-adapter`, composed in front of blob-upload on Spin: it must
+/// keep blobs in Spin's key-value store (`fermyon:spin/key-value@2.0.0`).
+/// Linked here against an in-memory implementation of that interface and
+/// driven through its `cloudfn:blob/store` export: chunked writes, ranged
+/// reads across chunks, atomic replacement, listing, checksum and
+/// create-only failures that store nothing, deletion.
+#[test]
+fn spin_blob_adapter_keeps_blobs_in_spins_key_value_store() {
+    use std::collections::BTreeMap;
+    use std::sync::{Arc, Mutex};
+    use wasmtime::component::{
+        Component, ComponentType, Lift, Linker, Lower, Resource, ResourceTable, ResourceType,
+    };
+    use wasmtime::{Engine, Store};
+    use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+
+    mod adapter {
+        wasmtime::component::bindgen!({
+            path: ["../wit/blob", "../wit/spin-blob-adapter"],
+            world: "cloudfn:spin-blob-adapter/adapter",
+        });
+    }
+    use adapter::cloudfn::blob::types::Error;
+    use adapter::exports::cloudfn::blob::store::WriteOptions;
+
+    #[derive(ComponentType, Lift, Lower, Debug)]
+    #[component(variant)]
+    enum KvError {
+        #[component(name = "store-table-full")]
+        StoreTableFull,
+        #[component(name = "no-such-store")]
+        NoSuchStore,
+        #[component(name = "access-denied")]
+        AccessDenied,
+        #[component(name = "other")]
+        Other(String),
+    }
+    struct KvStore;
+    type Kv = Arc<Mutex<BTreeMap<String, Vec<u8>>>>;
+    struct State {
+        ctx: WasiCtx,
+        table: ResourceTable,
+        kv: Kv,
+    }
+    impl WasiView for State {
+        fn ctx(&mut self) -> WasiCtxView<'_> {
+            WasiCtxView {
+                ctx: &mut self.ctx,
+                table: &mut self.table,
+            }
+        }
+    }
+
+    let engine = Engine::default();
+    let wasm = product_manifest()
+        .parent()
+        .expect("dir")
+        .join("wasm32-wasip2/release/spin_blob_adapter.wasm");
+    let component = Component::from_file(&engine, &wasm).expect("adapter component");
+    let mut linker: Linker<State> = Linker::new(&engine);
+    wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("wasi");
+    let mut kv = linker
+        .instance("fermyon:spin/key-value@2.0.0")
+        .expect("kv instance");
+    kv.resource("store", ResourceType::host::<KvStore>(), |_, _| Ok(()))
+        .expect("store resource");
+    kv.func_wrap("[static]store.open", |mut cx, (label,): (String,)| {
+        if label != "default" {
+            return Ok((Err(KvError::NoSuchStore),));
+        }
+        Ok((Ok(cx.data_mut().table.push(KvStore)?),))
+    })
+    .expect("open");
+    kv.func_wrap(
+        "[method]store.get",
+        |cx, (_, key): (Resource<KvStore>, String)| {
+            let value = cx.data().kv.lock().expect("kv").get(&key).cloned();
+            Ok((Ok::<_, KvError>(value),))
+        },
+    )
+    .expect("get");
+    kv.func_wrap(
+        "[method]store.set",
+        |cx, (_, key, value): (Resource<KvStore>, String, Vec<u8>)| {
+            cx.data().kv.lock().expect("kv").insert(key, value);
+            Ok((Ok::<(), KvError>(()),))
+        },
+    )
+    .expect("set");
+    kv.func_wrap(
+        "[method]store.delete",
+        |cx, (_, key): (Resource<KvStore>, String)| {
+            cx.data().kv.lock().expect("kv").remove(&key);
+            Ok((Ok::<(), KvError>(()),))
+        },
+    )
+    .expect("delete");
+    kv.func_wrap(
+        "[method]store.exists",
+        |cx, (_, key): (Resource<KvStore>, String)| {
+            let exists = cx.data().kv.lock().expect("kv").contains_key(&key);
+            Ok((Ok::<_, KvError>(exists),))
+        },
+    )
+    .expect("exists");
+    kv.func_wrap(
+        "[method]store.get-keys",
+        |cx, (_,): (Resource<KvStore>,)| {
+            let keys: Vec<String> = cx.data().kv.lock().expect("kv").keys().cloned().collect();
+            Ok((Ok::<_, KvError>(keys),))
+        },
+    )
+    .expect("get-keys");
+
+    let data: Kv = Arc::default();
+    // A fresh instance per call sequence, as Spin gives each request.
+    let instance = |data: &Kv| {
+        let mut store = Store::new(
+            &engine,
+            State {
+                ctx: WasiCtx::builder().build(),
+                table: ResourceTable::new(),
+                kv: data.clone(),
+            },
+        );
+        let bindings =
+            adapter::Adapter::instantiate(&mut store, &component, &linker).expect("instantiate");
+        (store, bindings)
+    };
+    let options = |create_only| WriteOptions {
+        content_type: "application/pdf".into(),
+        create_only,
+        max_size: 10 << 20,
+    };
+    let body: Vec<u8> = (0..1_300_000u32).map(|i| (i % 241) as u8).collect();
+    let sha = sha256_hex(&body);
+
+    // A blob of three chunks, written in uneven pieces.
+    let (mut store, a) = instance(&data);
+    let api = a.cloudfn_blob_store();
+    let writer = api
+        .call_open_writer(&mut store, "docs/r.pdf", &options(false))
+        .expect("call")
+        .expect("writer");
+    for piece in body.chunks(300_001) {
+        api.writer()
+            .call_write(&mut store, writer, piece)
+            .expect("call")
+            .expect("write");
+    }
+    let meta = api
+        .writer()
+        .call_finish(&mut store, writer, Some(&sha))
+        .expect("call")
+        .expect("finish");
+    assert_eq!(
+        (meta.size, meta.sha256.as_str(), meta.content_type.as_str()),
+        (1_300_000, sha.as_str(), "application/pdf")
+    );
+    let chunk_keys = |data: &Kv| {
+        data.lock()
+            .expect("kv")
+            .keys()
+            .filter(|k| k.starts_with("blob:d:"))
+            .count()
+    };
+    assert_eq!(chunk_keys(&data), 3, "1.3 MB in 512 KiB chunks");
+
+    // Ranged reads across chunk boundaries, from a fresh instance.
+    let (mut store, a) = instance(&data);
+    let api = a.cloudfn_blob_store();
+    let reader = api
+        .call_open_reader(&mut store, "docs/r.pdf")
+        .expect("call")
+        .expect("reader");
+    for (offset, length) in [
+        (0, 10),
+        (524_280, 20),
+        (1_299_990, 100),
+        (0, 2_000_000),
+        (1_300_000, 5),
+    ] {
+        let got = api
+            .reader()
+            .call_read(&mut store, reader, offset, length)
+            .expect("call")
+            .expect("read");
+        let end = (offset + length).min(1_300_000) as usize;
+        assert_eq!(got, body[offset as usize..end], "read {offset}+{length}");
+    }
+    assert_eq!(
+        api.call_stat(&mut store, "docs/r.pdf")
+            .expect("call")
+            .expect("stat")
+            .sha256,
+        sha
+    );
+
+    // Failures store nothing and leave the blob as it was.
+    let w = api
+        .call_open_writer(&mut store, "docs/r.pdf", &options(false))
+        .expect("call")
+        .expect("writer");
+    api.writer()
+        .call_write(&mut store, w, b"other bytes")
+        .expect("call")
+        .expect("write");
+    let err = api
+        .writer()
+        .call_finish(&mut store, w, Some(&"0".repeat(64)))
+        .expect("call");
+    assert!(matches!(err, Err(Error::ChecksumMismatch(_))), "{err:?}");
+    assert!(matches!(
+        api.call_open_writer(&mut store, "docs/r.pdf", &options(true))
+            .expect("call"),
+        Err(Error::PreconditionFailed)
+    ));
+    let big = api
+        .call_open_writer(
+            &mut store,
+            "huge",
+            &WriteOptions {
+                max_size: 10,
+                ..options(false)
+            },
+        )
+        .expect("call")
+        .expect("writer");
+    assert!(matches!(
+        api.writer()
+            .call_write(&mut store, big, &[0; 11])
+            .expect("call"),
+        Err(Error::TooLarge(10))
+    ));
+    assert!(matches!(
+        api.call_open_writer(&mut store, "a/../b", &options(false))
+            .expect("call"),
+        Err(Error::InvalidKey(_))
+    ));
+    assert_eq!(chunk_keys(&data), 3, "failed writes left no chunks");
+
+    // Replacing swaps versions atomically and drops the old chunks.
+    let w = api
+        .call_open_writer(&mut store, "docs/r.pdf", &options(false))
+        .expect("call")
+        .expect("writer");
+    api.writer()
+        .call_write(&mut store, w, b"v2")
+        .expect("call")
+        .expect("write");
+    api.writer()
+        .call_finish(&mut store, w, None)
+        .expect("call")
+        .expect("finish");
+    assert_eq!(chunk_keys(&data), 1);
+    let reader = api
+        .call_open_reader(&mut store, "docs/r.pdf")
+        .expect("call")
+        .expect("reader");
+    assert_eq!(
+        api.reader()
+            .call_read(&mut store, reader, 0, 100)
+            .expect("call")
+            .expect("read"),
+        b"v2"
+    );
+
+    // Listing in key order, paged; deletion.
+    for key in ["docs/a", "docs/c", "docs/b", "zzz"] {
+        let w = api
+            .call_open_writer(&mut store, key, &options(false))
+            .expect("call")
+            .expect("writer");
+        api.writer()
+            .call_write(&mut store, w, key.as_bytes())
+            .expect("call")
+            .expect("write");
+        api.writer()
+            .call_finish(&mut store, w, None)
+            .expect("call")
+            .expect("finish");
+    }
+    let page = api
+        .call_list(&mut store, "docs/", None, 2)
+        .expect("call")
+        .expect("list");
+    let keys: Vec<&str> = page.items.iter().map(|m| m.key.as_str()).collect();
+    assert_eq!(
+        (keys, page.next_start_after.as_deref()),
+        (vec!["docs/a", "docs/b"], Some("docs/b"))
+    );
+    let page = api
+        .call_list(&mut store, "docs/", Some("docs/b"), 10)
+        .expect("call")
+        .expect("list");
+    assert_eq!(
+        page.items
+            .iter()
+            .map(|m| m.key.as_str())
+            .collect::<Vec<_>>(),
+        ["docs/c", "docs/r.pdf"]
+    );
+    api.call_delete(&mut store, "docs/a")
+        .expect("call")
+        .expect("delete");
+    assert!(matches!(
+        api.call_delete(&mut store, "docs/a").expect("call"),
+        Err(Error::NotFound)
+    ));
+    assert!(matches!(
+        api.call_stat(&mut store, "docs/a").expect("call"),
+        Err(Error::NotFound)
+    ));
+}
