@@ -234,6 +234,18 @@ impl Host {
             .unwrap_or_else(|| panic!("no peak_memory in {line}"))
     }
 
+    /// `peak_memory` of the first request whose log line matches `wanted`
+    /// (waiting for it), with that line for messages.
+    pub fn peak_memory_of(&self, wanted: impl Fn(&str) -> bool) -> (u64, String) {
+        let line = self.wait_for_log(wanted);
+        let id: u64 = line
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix("id="))
+            .and_then(|v| v.parse().ok())
+            .unwrap_or_else(|| panic!("no request id in {line}"));
+        (self.peak_memory(id), line)
+    }
+
     /// The first log line matching `wanted`, waiting up to five seconds for it.
     pub fn wait_for_log(&self, wanted: impl Fn(&str) -> bool) -> String {
         let deadline = Instant::now() + Duration::from_secs(5);

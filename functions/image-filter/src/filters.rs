@@ -196,9 +196,7 @@ pub fn gaussian_blur(plane: Plane<'_>, sigma: f32) -> Vec<u8> {
     } = plane;
     let row_len = width * c;
     let taps = kernel.len();
-    // Ring slot of source row `y` (rows in one window are distinct, so slots never collide).
-    let mut ring = vec![0f32; taps * row_len];
-    let mut ring_row = vec![usize::MAX; taps];
+    let mut ring = kernels::RowRing::new(taps, row_len);
     let mut padded = vec![0f32; (width + 2 * radius) * c];
     let mut acc = vec![0f32; row_len];
     let mut out = vec![0u8; data.len()];
@@ -222,16 +220,9 @@ pub fn gaussian_blur(plane: Plane<'_>, sigma: f32) -> Vec<u8> {
             .map(|k| (y + k).saturating_sub(radius).min(height - 1))
             .collect();
         for &sy in &sources {
-            let slot = sy % taps;
-            if ring_row[slot] != sy {
-                horizontal(sy, &mut ring[slot * row_len..(slot + 1) * row_len]);
-                ring_row[slot] = sy;
-            }
+            ring.ensure(sy, |slot| horizontal(sy, slot));
         }
-        let rows: Vec<&[f32]> = sources
-            .iter()
-            .map(|&sy| &ring[(sy % taps) * row_len..(sy % taps + 1) * row_len])
-            .collect();
+        let rows: Vec<&[f32]> = sources.iter().map(|&sy| ring.row(sy)).collect();
         kernels::weighted_rows(&mut acc, &rows, &kernel);
         kernels::to_bytes(dst, &acc);
     }

@@ -66,6 +66,42 @@ pub fn symmetric_taps(out: &mut [f32], row: &[f32], weights: &[f32], step: usize
     }
 }
 
+/// A ring of f32 rows of one image, keyed by source row: the working
+/// memory of the vertical passes. Rows needed by one output row must be
+/// distinct modulo the ring size (a window of consecutive or edge-clamped
+/// rows no longer than the ring), so they never evict each other.
+pub struct RowRing {
+    rows: Vec<f32>,
+    held: Vec<usize>,
+    row_len: usize,
+}
+
+impl RowRing {
+    /// A ring of `slots` rows of `row_len` samples.
+    pub fn new(slots: usize, row_len: usize) -> RowRing {
+        RowRing {
+            rows: vec![0f32; slots * row_len],
+            held: vec![usize::MAX; slots],
+            row_len,
+        }
+    }
+
+    /// Makes source row `y` present, computing it with `fill` if it is not.
+    pub fn ensure(&mut self, y: usize, fill: impl FnOnce(&mut [f32])) {
+        let slot = y % self.held.len();
+        if self.held[slot] != y {
+            fill(&mut self.rows[slot * self.row_len..(slot + 1) * self.row_len]);
+            self.held[slot] = y;
+        }
+    }
+
+    /// Source row `y` (present after [`RowRing::ensure`]).
+    pub fn row(&self, y: usize) -> &[f32] {
+        let slot = y % self.held.len();
+        &self.rows[slot * self.row_len..(slot + 1) * self.row_len]
+    }
+}
+
 /// Rounds and clamps f32 samples into bytes.
 pub fn to_bytes(out: &mut [u8], samples: &[f32]) {
     for (o, &s) in out.iter_mut().zip(samples) {

@@ -120,8 +120,7 @@ pub fn resize_blurred(
         rows = rows.after_convolution(&kernel, height);
         cols = cols.after_convolution(&kernel, width);
     }
-    let mut ring = vec![0f32; rows.count * row_len];
-    let mut ring_row = vec![usize::MAX; rows.count];
+    let mut ring = kernels::RowRing::new(rows.count, row_len);
     let mut column = vec![0f32; row_len];
     let mut out_row = vec![0f32; new_width * c];
     let mut out = vec![0u8; new_width * new_height * c];
@@ -129,18 +128,11 @@ pub fn resize_blurred(
         let (first, weights) = rows.of(o);
         // Source rows first..first+count are consecutive: slots never collide.
         for sy in first..first + rows.count {
-            let slot = sy % rows.count;
-            if ring_row[slot] != sy {
-                kernels::to_floats(
-                    &mut ring[slot * row_len..(slot + 1) * row_len],
-                    &data[sy * row_len..(sy + 1) * row_len],
-                );
-                ring_row[slot] = sy;
-            }
+            ring.ensure(sy, |slot| {
+                kernels::to_floats(slot, &data[sy * row_len..(sy + 1) * row_len]);
+            });
         }
-        let sources: Vec<&[f32]> = (first..first + rows.count)
-            .map(|sy| &ring[(sy % rows.count) * row_len..(sy % rows.count + 1) * row_len])
-            .collect();
+        let sources: Vec<&[f32]> = (first..first + rows.count).map(|sy| ring.row(sy)).collect();
         kernels::weighted_rows(&mut column, &sources, weights);
         horizontal(&mut out_row, &column, &cols, c);
         kernels::to_bytes(dst, &out_row);

@@ -381,13 +381,8 @@ fn blob_upload_streams_bodies_over_the_hosts_default_limit() {
         created.header("x-checksum-sha256"),
         Some(&*sha256_hex(&body))
     );
-    let line = host.wait_for_log(|l| l.contains("method=PUT path=/blobs/large"));
-    let id: u64 = line
-        .split_whitespace()
-        .find_map(|w| w.strip_prefix("id="))
-        .and_then(|v| v.parse().ok())
-        .expect("request id");
-    assert!(host.peak_memory(id) < 16 << 20, "{line}");
+    let (peak, line) = host.peak_memory_of(|l| l.contains("method=PUT path=/blobs/large"));
+    assert!(peak < 16 << 20, "{line}");
     let back = get(&host, "large", &[]);
     assert_eq!(back.status, 200);
     assert!(back.bytes == body, "the download differs");
