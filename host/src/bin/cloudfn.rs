@@ -77,6 +77,11 @@ struct EngineArgs {
     /// `key_value_stores = ["default"]` [default: .cloudfn/data beside the manifest].
     #[arg(long, env = "CLOUDFN_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
+    /// Keep the blob store in an S3 bucket (`s3://bucket`) instead, configured
+    /// from the environment like the AWS tools (AWS_ENDPOINT, AWS_REGION,
+    /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ALLOW_HTTP).
+    #[arg(long, env = "CLOUDFN_BLOB_STORE", value_name = "URL")]
+    blob_store: Option<String>,
     #[command(flatten)]
     limits: Limits,
 }
@@ -91,6 +96,9 @@ impl EngineArgs {
         let mut runtime = Runtime::new(self.limits, cache)?;
         if let Some(dir) = self.data_dir {
             runtime.set_data_dir(dir);
+        }
+        if let Some(url) = self.blob_store {
+            runtime.set_blob_url(url);
         }
         Ok(runtime)
     }

@@ -85,7 +85,8 @@ pub struct Runtime {
     cache: ComponentCache,
     epoch_stop: Arc<AtomicBool>,
     data_dir: Option<PathBuf>,
-    blob_store: std::sync::OnceLock<Arc<blob::fs::FsStore>>,
+    blob_url: Option<String>,
+    blob_store: std::sync::OnceLock<Arc<blob::BlobStore>>,
 }
 
 /// A component ready to instantiate, with what its manifest grants it.
@@ -175,6 +176,7 @@ impl Runtime {
             cache: ComponentCache::new(cache_dir),
             epoch_stop,
             data_dir: None,
+            blob_url: None,
             blob_store: std::sync::OnceLock::new(),
         })
     }
@@ -184,17 +186,31 @@ impl Runtime {
         self.data_dir = Some(dir);
     }
 
-    /// The blob store, opened on first use (clearing interrupted uploads).
-    fn blob_store(&self, manifest: &Manifest) -> Result<Arc<blob::fs::FsStore>, String> {
+    /// Keeps blobs in the S3 bucket `url` (`s3://bucket`) instead of a directory.
+    pub fn set_blob_url(&mut self, url: String) {
+        self.blob_url = Some(url);
+    }
+
+    /// The blob store, opened on first use (the filesystem one clears interrupted uploads).
+    fn blob_store(&self, manifest: &Manifest) -> Result<Arc<blob::BlobStore>, String> {
         if let Some(store) = self.blob_store.get() {
             return Ok(store.clone());
         }
-        let dir = self
-            .data_dir
-            .clone()
-            .unwrap_or_else(|| manifest.dir.join(".cloudfn/data"));
-        let store = blob::fs::FsStore::open(&dir)
-            .map_err(|e| format!("cannot open the blob store in {}: {e}", dir.display()))?;
+        let store =
+            match &self.blob_url {
+                Some(url) => {
+                    blob::BlobStore::S3(blob::s3::S3Store::open(url).map_err(|e| e.to_string())?)
+                }
+                None => {
+                    let dir = self
+                        .data_dir
+                        .clone()
+                        .unwrap_or_else(|| manifest.dir.join(".cloudfn/data"));
+                    blob::BlobStore::Fs(blob::fs::FsStore::open(&dir).map_err(|e| {
+                        format!("cannot open the blob store in {}: {e}", dir.display())
+                    })?)
+                }
+            };
         Ok(self.blob_store.get_or_init(|| Arc::new(store)).clone())
     }
 

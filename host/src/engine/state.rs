@@ -1,7 +1,7 @@
 //! What each store carries: WASI and `wasi:http` contexts, the component's
 //! grants, and the memory limiter that also records peak usage.
 
-use crate::services::blob::fs::FsStore;
+use crate::services::blob::BlobStore;
 use crate::services::blob::wit::BlobView;
 use crate::services::outbound::OutboundPolicy;
 use std::collections::BTreeMap;
@@ -26,7 +26,7 @@ pub struct Grants {
     /// Resolved variables (`variables`).
     pub variables: BTreeMap<String, String>,
     /// The blob store (`key_value_stores = ["default"]`).
-    pub blob: Option<Arc<FsStore>>,
+    pub blob: Option<Arc<BlobStore>>,
 }
 
 /// Memory used by one instance, readable after the store is gone.
@@ -106,7 +106,7 @@ pub struct HostState {
     table: ResourceTable,
     outbound: OutboundPolicy,
     config: WasiConfigVariables,
-    blob: Option<Arc<FsStore>>,
+    blob: Option<Arc<BlobStore>>,
     /// The memory limiter (installed with `Store::limiter`).
     pub limiter: MemoryLimiter,
 }

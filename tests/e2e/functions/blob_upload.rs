@@ -702,3 +702,145 @@ fn spin_blob_adapter_keeps_blobs_in_spins_key_value_store() {
         Err(Error::NotFound)
     ));
 }
+
+/// A real S3 server for the tests: s3s-fs (crates.io) serving `root` on
+/// 127.0.0.1:0 from its own thread; it stops when the test process ends.
+fn s3_server(root: &Path, access_key: &str, secret_key: &str) -> std::net::SocketAddr {
+    let fs = s3s_fs::FileSystem::new(root).expect("s3s-fs root");
+    let mut builder = s3s::service::S3ServiceBuilder::new(fs);
+    builder.set_auth(s3s::auth::SimpleAuth::from_single(access_key, secret_key));
+    let service = builder.build();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    listener.set_nonblocking(true).expect("nonblocking");
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Runtime::new().expect("runtime");
+        runtime.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
+            loop {
+                let Ok((socket, _)) = listener.accept().await else {
+                    continue;
+                };
+                let service = service.clone();
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(hyper_util::rt::TokioIo::new(socket), service)
+                        .await;
+                });
+            }
+        });
+    });
+    addr
+}
+
+/// The same HTTP face with the host's S3 backend (`--blob-store s3://bucket`)
+/// against a real S3 server: uploads become objects, and the statuses,
+/// checksums, ranges and listing behave as on the filesystem store.
+#[test]
+fn blob_upload_on_the_s3_backend_against_a_real_s3_server() {
+    let root = tempfile::tempdir().expect("s3 root");
+    std::fs::create_dir(root.path().join("drive")).expect("bucket");
+    let s3 = s3_server(root.path(), "cloudfn", "cloudfn-secret");
+    let host = HostBuilder::manifest(product_manifest().to_path_buf())
+        .arg("--blob-store")
+        .arg("s3://drive")
+        .env("AWS_ENDPOINT", format!("http://{s3}"))
+        .env("AWS_ALLOW_HTTP", "true")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_ACCESS_KEY_ID", "cloudfn")
+        .env("AWS_SECRET_ACCESS_KEY", "cloudfn-secret")
+        .start();
+
+    // Larger than one 5 MiB multipart part.
+    let body: Vec<u8> = (0..(6u32 << 20) + 12_345)
+        .map(|i| (i ^ (i >> 9)) as u8)
+        .collect();
+    let sha = sha256_hex(&body);
+    let created = put(
+        &host,
+        "docs/big.bin",
+        &body,
+        &[
+            ("content-type", "application/x-big"),
+            ("x-checksum-sha256", &sha),
+        ],
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(created.header("x-checksum-sha256"), Some(sha.as_str()));
+    assert!(
+        root.path().join("drive/docs/big.bin").exists(),
+        "stored as an object of the bucket"
+    );
+
+    let back = get(&host, "docs/big.bin", &[]);
+    assert_eq!(back.status, 200);
+    assert_eq!(back.header("content-type"), Some("application/x-big"));
+    assert_eq!(
+        back.header("content-length"),
+        Some(&*body.len().to_string())
+    );
+    assert!(back.bytes == body, "the download differs");
+    let part = get(&host, "docs/big.bin", &[("range", "bytes=5242870-5242889")]);
+    assert_eq!(part.status, 206);
+    assert_eq!(part.bytes, body[5_242_870..5_242_890]);
+    assert_eq!(
+        get(
+            &host,
+            "docs/big.bin",
+            &[("if-none-match", &format!("\"{sha}\""))]
+        )
+        .status,
+        304
+    );
+
+    assert_eq!(
+        put(&host, "docs/big.bin", b"x", &[("if-none-match", "*")]).status,
+        412
+    );
+    let mismatch = put(
+        &host,
+        "docs/other",
+        b"abc",
+        &[("x-checksum-sha256", &"0".repeat(64))],
+    );
+    assert_eq!(mismatch.status, 400, "{}", mismatch.body);
+    assert_eq!(
+        get(&host, "docs/other", &[]).status,
+        404,
+        "an aborted upload is not visible"
+    );
+    assert_eq!(put(&host, "docs/small", b"abc", &[]).status, 201);
+    let replaced = put(&host, "docs/small", b"abcd", &[]);
+    assert_eq!(replaced.status, 201);
+    assert_eq!(get(&host, "docs/small", &[]).bytes, b"abcd");
+
+    let page: serde_json::Value =
+        serde_json::from_str(&request(host.addr, "GET", "/blobs?prefix=docs/", &[], None).body)
+            .expect("json");
+    let keys: Vec<&str> = page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter_map(|i| i["key"].as_str())
+        .collect();
+    assert_eq!(keys, ["docs/big.bin", "docs/small"]);
+    assert_eq!(page["items"][0]["sha256"], sha);
+
+    assert_eq!(
+        request(host.addr, "DELETE", "/blobs/docs/small", &[], None).status,
+        204
+    );
+    assert_eq!(
+        request(host.addr, "DELETE", "/blobs/docs/small", &[], None).status,
+        404
+    );
+    let unrepresentable = put(&host, "docs//double", b"x", &[]);
+    assert_eq!(unrepresentable.status, 400);
+    assert!(
+        unrepresentable
+            .body
+            .contains("not representable as an S3 object name"),
+        "{}",
+        unrepresentable.body
+    );
+}

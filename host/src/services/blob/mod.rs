@@ -1,9 +1,129 @@
 //! The blob store guests import as `cloudfn:blob/store`: keys to immutable
 //! byte sequences with metadata, written chunk by chunk and made visible
-//! atomically. [`fs::FsStore`] keeps them under a data directory.
+//! atomically. [`fs::FsStore`] keeps them under a data directory,
+//! [`s3::S3Store`] in an S3 bucket; [`BlobStore`] is either.
 
 pub mod fs;
+pub mod s3;
 pub mod wit;
+
+/// The configured backend.
+#[derive(Debug)]
+pub enum BlobStore {
+    /// Files under a data directory.
+    Fs(fs::FsStore),
+    /// Objects in an S3 bucket.
+    S3(s3::S3Store),
+}
+
+/// A blob being written.
+#[derive(Debug)]
+pub enum BlobWriter {
+    /// To a file.
+    Fs(Box<fs::FsWriter>),
+    /// To a multipart upload.
+    S3(s3::S3Writer),
+}
+
+/// A blob opened for reading.
+#[derive(Debug)]
+pub enum BlobReader {
+    /// From a file.
+    Fs(fs::FsReader),
+    /// From an object.
+    S3(s3::S3Reader),
+}
+
+impl BlobStore {
+    /// Starts writing a blob under `key`.
+    pub fn writer(&self, key: &str, options: WriteOptions) -> Result<BlobWriter, BlobError> {
+        match self {
+            BlobStore::Fs(s) => s.writer(key, options).map(|w| BlobWriter::Fs(Box::new(w))),
+            BlobStore::S3(s) => s.writer(key, options).map(BlobWriter::S3),
+        }
+    }
+
+    /// Opens a blob for reading.
+    pub fn reader(&self, key: &str) -> Result<BlobReader, BlobError> {
+        match self {
+            BlobStore::Fs(s) => s.reader(key).map(BlobReader::Fs),
+            BlobStore::S3(s) => s.reader(key).map(BlobReader::S3),
+        }
+    }
+
+    /// The blob's metadata.
+    pub fn stat(&self, key: &str) -> Result<Metadata, BlobError> {
+        match self {
+            BlobStore::Fs(s) => s.stat(key),
+            BlobStore::S3(s) => s.stat(key),
+        }
+    }
+
+    /// A page of blobs whose key starts with `prefix`, after `start_after`.
+    pub fn list(
+        &self,
+        prefix: &str,
+        start_after: Option<&str>,
+        limit: u32,
+    ) -> Result<Page, BlobError> {
+        match self {
+            BlobStore::Fs(s) => s.list(prefix, start_after, limit),
+            BlobStore::S3(s) => s.list(prefix, start_after, limit),
+        }
+    }
+
+    /// Deletes a blob.
+    pub fn delete(&self, key: &str) -> Result<(), BlobError> {
+        match self {
+            BlobStore::Fs(s) => s.delete(key),
+            BlobStore::S3(s) => s.delete(key),
+        }
+    }
+}
+
+impl BlobWriter {
+    /// Appends a chunk.
+    pub fn write(&mut self, chunk: &[u8]) -> Result<(), BlobError> {
+        match self {
+            BlobWriter::Fs(w) => w.write(chunk),
+            BlobWriter::S3(w) => w.write(chunk),
+        }
+    }
+
+    /// Checks the checksum, then makes the blob visible atomically.
+    pub fn finish(self, expected_sha256: Option<&str>) -> Result<Metadata, BlobError> {
+        match self {
+            BlobWriter::Fs(w) => (*w).finish(expected_sha256),
+            BlobWriter::S3(w) => w.finish(expected_sha256),
+        }
+    }
+
+    /// Discards everything written.
+    pub fn abort(self) {
+        match self {
+            BlobWriter::Fs(w) => (*w).abort(),
+            BlobWriter::S3(w) => w.abort(),
+        }
+    }
+}
+
+impl BlobReader {
+    /// The blob's metadata.
+    pub fn metadata(&self) -> &Metadata {
+        match self {
+            BlobReader::Fs(r) => r.metadata(),
+            BlobReader::S3(r) => r.metadata(),
+        }
+    }
+
+    /// Up to `length` bytes from `offset`.
+    pub fn read(&mut self, offset: u64, length: u64) -> Result<Vec<u8>, BlobError> {
+        match self {
+            BlobReader::Fs(r) => r.read(offset, length),
+            BlobReader::S3(r) => r.read(offset, length),
+        }
+    }
+}
 
 /// What is known about a stored blob.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -1,7 +1,7 @@
 //! `cloudfn:blob/store` for guests, over the host's blob store.
 
-use super::fs::{FsReader, FsStore, FsWriter};
 use super::{BlobError, Metadata};
+use super::{BlobReader, BlobStore, BlobWriter};
 use std::sync::Arc;
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
@@ -11,8 +11,8 @@ mod generated {
         world: "blob-upload",
         imports: { default: trappable },
         with: {
-            "cloudfn:blob/store.writer": crate::services::blob::fs::FsWriter,
-            "cloudfn:blob/store.reader": crate::services::blob::fs::FsReader,
+            "cloudfn:blob/store.writer": crate::services::blob::BlobWriter,
+            "cloudfn:blob/store.reader": crate::services::blob::BlobReader,
         },
     });
 }
@@ -22,7 +22,7 @@ use generated::cloudfn::blob::{store, types};
 /// What a guest's blob calls see: its store (when granted) and its resources.
 pub struct BlobView<'a> {
     /// The store, if the manifest grants one.
-    pub store: Option<&'a Arc<FsStore>>,
+    pub store: Option<&'a Arc<BlobStore>>,
     /// The instance's resource table (writers live there).
     pub table: &'a mut ResourceTable,
 }
@@ -68,7 +68,7 @@ fn meta_to_wit(m: Metadata) -> types::Metadata {
 const NOT_GRANTED: &str = "no blob store granted to this component: add key_value_stores = [\"default\"] to its manifest entry";
 
 impl BlobView<'_> {
-    fn store(&self) -> Result<&Arc<FsStore>, types::Error> {
+    fn store(&self) -> Result<&Arc<BlobStore>, types::Error> {
         self.store
             .ok_or_else(|| types::Error::Other(NOT_GRANTED.to_owned()))
     }
@@ -81,7 +81,7 @@ impl store::Host for BlobView<'_> {
         &mut self,
         key: String,
         options: store::WriteOptions,
-    ) -> wasmtime::Result<Result<Resource<FsWriter>, types::Error>> {
+    ) -> wasmtime::Result<Result<Resource<BlobWriter>, types::Error>> {
         let writer = match self.store() {
             Ok(store) => store.writer(
                 &key,
@@ -102,7 +102,7 @@ impl store::Host for BlobView<'_> {
     fn open_reader(
         &mut self,
         key: String,
-    ) -> wasmtime::Result<Result<Resource<FsReader>, types::Error>> {
+    ) -> wasmtime::Result<Result<Resource<BlobReader>, types::Error>> {
         match self.store().and_then(|s| s.reader(&key).map_err(to_wit)) {
             Ok(reader) => Ok(Ok(self.table.push(reader)?)),
             Err(e) => Ok(Err(e)),
@@ -137,13 +137,13 @@ impl store::Host for BlobView<'_> {
 }
 
 impl store::HostReader for BlobView<'_> {
-    fn metadata(&mut self, reader: Resource<FsReader>) -> wasmtime::Result<types::Metadata> {
+    fn metadata(&mut self, reader: Resource<BlobReader>) -> wasmtime::Result<types::Metadata> {
         Ok(meta_to_wit(self.table.get(&reader)?.metadata().clone()))
     }
 
     fn read(
         &mut self,
-        reader: Resource<FsReader>,
+        reader: Resource<BlobReader>,
         offset: u64,
         length: u64,
     ) -> wasmtime::Result<Result<Vec<u8>, types::Error>> {
@@ -156,7 +156,7 @@ impl store::HostReader for BlobView<'_> {
             .map_err(to_wit))
     }
 
-    fn drop(&mut self, reader: Resource<FsReader>) -> wasmtime::Result<()> {
+    fn drop(&mut self, reader: Resource<BlobReader>) -> wasmtime::Result<()> {
         self.table.delete(reader)?;
         Ok(())
     }
@@ -165,7 +165,7 @@ impl store::HostReader for BlobView<'_> {
 impl store::HostWriter for BlobView<'_> {
     fn write(
         &mut self,
-        writer: Resource<FsWriter>,
+        writer: Resource<BlobWriter>,
         chunk: Vec<u8>,
     ) -> wasmtime::Result<Result<(), types::Error>> {
         Ok(self.table.get_mut(&writer)?.write(&chunk).map_err(to_wit))
@@ -173,7 +173,7 @@ impl store::HostWriter for BlobView<'_> {
 
     fn finish(
         &mut self,
-        writer: Resource<FsWriter>,
+        writer: Resource<BlobWriter>,
         expected_sha256: Option<String>,
     ) -> wasmtime::Result<Result<types::Metadata, types::Error>> {
         let writer = self.table.delete(writer)?;
@@ -183,12 +183,12 @@ impl store::HostWriter for BlobView<'_> {
             .map_err(to_wit))
     }
 
-    fn abort(&mut self, writer: Resource<FsWriter>) -> wasmtime::Result<()> {
+    fn abort(&mut self, writer: Resource<BlobWriter>) -> wasmtime::Result<()> {
         self.table.delete(writer)?.abort();
         Ok(())
     }
 
-    fn drop(&mut self, writer: Resource<FsWriter>) -> wasmtime::Result<()> {
+    fn drop(&mut self, writer: Resource<BlobWriter>) -> wasmtime::Result<()> {
         // Dropping an unfinished writer discards its upload.
         self.table.delete(writer)?;
         Ok(())
