@@ -72,6 +72,7 @@ def main():
     failures = 0
     triggers = manifest.get("trigger", {}).get("http", [])
     checked = set()
+    skipped = 0
     for trigger in triggers:
         cid, route = trigger["component"], trigger.get("route")
         if cid in checked or not isinstance(route, str):
@@ -80,6 +81,7 @@ def main():
         component = manifest["component"][cid]
         if component.get("tool", {}).get("cloudfn", {}).get("wasmtime_serve") is False:
             print(f"skip {cid:<20} (imports a platform service wasmtime serve does not provide)")
+            skipped += 1
             continue
         wasm = os.path.join(base, component["source"])
         path = check_path(route, component)
@@ -119,7 +121,7 @@ def main():
         failures += not ok
         method = "POST" if data else "GET"
         print(f"{'ok  ' if ok else 'FAIL'} {cid:<20} {method} {path:<24} -> {status} {detail if not ok else ''}")
-    print(f"{len(checked) - failures} passed, {failures} failed")
+    print(f"{len(checked) - skipped - failures} passed, {failures} failed, {skipped} skipped")
     sys.exit(1 if failures else 0)
 
 
