@@ -89,6 +89,9 @@ pub struct GuardedResponseBody {
     inner: WasiBody,
     limit: u64,
     sent: u64,
+    /// The response's `Content-Length`: once that many bytes are sent the
+    /// server stops polling and drops the body, which is a complete response.
+    declared: Option<u64>,
     deadline: Pin<Box<tokio::time::Sleep>>,
     on_done: Option<OnDone>,
 }
@@ -99,12 +102,14 @@ impl GuardedResponseBody {
         inner: WasiBody,
         limit: u64,
         deadline: tokio::time::Instant,
+        declared: Option<u64>,
         on_done: impl FnOnce(u64, Option<Cutoff>) + Send + 'static,
     ) -> Self {
         Self {
             inner,
             limit,
             sent: 0,
+            declared,
             deadline: Box::pin(tokio::time::sleep_until(deadline)),
             on_done: Some(Box::new(on_done)),
         }
@@ -172,7 +177,8 @@ impl Body for GuardedResponseBody {
 impl Drop for GuardedResponseBody {
     fn drop(&mut self) {
         // Client went away before the end: the request still gets its log line.
-        self.finish(if self.inner.is_end_stream() {
+        let complete = self.inner.is_end_stream() || self.declared == Some(self.sent);
+        self.finish(if complete {
             None
         } else {
             Some(Cutoff::ClientGone)

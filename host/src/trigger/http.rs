@@ -191,8 +191,9 @@ impl HttpApp {
             Ok(Ok((response, guest))) => {
                 let status = response.status();
                 let max = routed.max_response_body;
+                let declared = declared_length(response.headers());
                 return response.map(move |body| {
-                    GuardedResponseBody::new(body, max, deadline, move |bytes, cutoff| {
+                    GuardedResponseBody::new(body, max, deadline, declared, move |bytes, cutoff| {
                         drop(guest);
                         drop(permit);
                         log.finish(status, usage.as_deref(), bytes, cutoff);
@@ -257,7 +258,12 @@ pub async fn bind(addr: SocketAddr) -> Result<TcpListener, ServeError> {
 }
 
 fn content_length<B>(req: &http::Request<B>) -> Option<u64> {
-    req.headers()
+    declared_length(req.headers())
+}
+
+/// A `Content-Length` header's value.
+fn declared_length(headers: &http::HeaderMap) -> Option<u64> {
+    headers
         .get(header::CONTENT_LENGTH)?
         .to_str()
         .ok()?

@@ -346,7 +346,10 @@ fn blob_upload_survives_sigkill_mid_upload() {
             std::thread::sleep(Duration::from_millis(20));
         }
         std::thread::sleep(Duration::from_millis(100));
-        // Dropping the host sends SIGKILL.
+        // SIGKILL while both uploads are still open (dropping the streams
+        // first would let the host abort them cleanly).
+        drop(host);
+        drop(uploads);
     }
     assert!(
         tmp_files(data.path()) >= 1,
@@ -843,4 +846,20 @@ fn blob_upload_on_the_s3_backend_against_a_real_s3_server() {
         "{}",
         unrepresentable.body
     );
+}
+
+/// A download with a `Content-Length` ends when that many bytes are sent:
+/// the server drops the body without seeing its end-of-stream, which was
+/// logged as `cutoff=Some(ClientGone)` although the client got it all.
+#[test]
+fn regression_complete_download_with_content_length_is_not_logged_as_client_gone() {
+    let data = tempfile::tempdir().expect("data dir");
+    let host = host(data.path());
+    let body = vec![5u8; 3 << 20];
+    assert_eq!(put(&host, "whole", &body, &[]).status, 201);
+    let got = get(&host, "whole", &[]);
+    assert_eq!((got.status, got.body_len), (200, 3 << 20));
+    let line = host.wait_for_log(|l| l.contains("method=GET path=/blobs/whole"));
+    assert!(line.contains("cutoff=None"), "{line}");
+    assert!(line.contains(&format!("bytes={}", 3 << 20)), "{line}");
 }
