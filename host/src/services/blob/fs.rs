@@ -8,7 +8,7 @@
 //! synced: readers see the old blob or the new one, never a mix, and a
 //! crash leaves only a file in `tmp/`, cleared when the store opens.
 
-use super::{BlobError, Metadata, Page, WriteOptions, check_key, hex};
+use super::{BlobError, Metadata, Page, WriteOptions, check_key, hex, page_of};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -117,17 +117,15 @@ impl FsStore {
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
                 Err(e) => return Err(e.into()),
             };
-            let meta = read_metadata(&mut file)?;
-            if meta.key.starts_with(prefix)
-                && start_after.is_none_or(|after| meta.key.as_str() > after)
-            {
-                items.push(meta);
-            }
+            items.push(read_metadata(&mut file)?);
         }
-        items.sort_by(|a, b| a.key.as_bytes().cmp(b.key.as_bytes()));
-        let limit = limit.clamp(1, 1000) as usize;
-        let next_start_after = (items.len() > limit).then(|| items[limit - 1].key.clone());
-        items.truncate(limit);
+        let (items, next_start_after) = page_of(
+            items,
+            |m: &Metadata| m.key.as_str(),
+            prefix,
+            start_after,
+            limit,
+        );
         Ok(Page {
             items,
             next_start_after,

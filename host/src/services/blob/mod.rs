@@ -194,6 +194,29 @@ impl From<std::io::Error> for BlobError {
     }
 }
 
+/// One listing page out of `items` in any order: those whose key (`key`)
+/// starts with `prefix` and sorts after `start_after`, in bytewise key
+/// order, at most `limit` (clamped to 1..=1,000), and the marker of the
+/// next page when more remain.
+pub fn page_of<T>(
+    items: impl IntoIterator<Item = T>,
+    key: impl Fn(&T) -> &str,
+    prefix: &str,
+    start_after: Option<&str>,
+    limit: u32,
+) -> (Vec<T>, Option<String>) {
+    let mut items: Vec<T> = items
+        .into_iter()
+        .filter(|item| key(item).starts_with(prefix))
+        .filter(|item| start_after.is_none_or(|after| key(item) > after))
+        .collect();
+    items.sort_unstable_by(|a, b| key(a).as_bytes().cmp(key(b).as_bytes()));
+    let limit = limit.clamp(1, 1000) as usize;
+    let next_start_after = (items.len() > limit).then(|| key(&items[limit - 1]).to_owned());
+    items.truncate(limit);
+    (items, next_start_after)
+}
+
 /// Checks a key with the rules every store applies.
 pub fn check_key(key: &str) -> Result<(), BlobError> {
     blob_key::validate(key).map_err(|e| BlobError::InvalidKey(e.to_string()))

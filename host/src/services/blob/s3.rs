@@ -14,7 +14,7 @@
 //! the caller waits for its result. A writer is a task on that runtime
 //! owning the multipart upload, fed chunk by chunk.
 
-use super::{BlobError, Metadata, Page, WriteOptions, check_key, hex};
+use super::{BlobError, Metadata, Page, WriteOptions, check_key, hex, page_of};
 use futures::TryStreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
@@ -163,20 +163,13 @@ impl S3Store {
                 .transpose()
                 .map_err(|e| BlobError::Other(e.to_string()))?;
             let objects: Vec<_> = store.list(dir.as_ref()).try_collect().await.map_err(err)?;
-            let mut keys: Vec<String> = objects
-                .into_iter()
-                .map(|o| o.location.to_string())
-                .filter(|k| k.starts_with(&prefix))
-                .filter(|k| {
-                    start_after
-                        .as_deref()
-                        .is_none_or(|after| k.as_str() > after)
-                })
-                .collect();
-            keys.sort_unstable_by(|a, b| a.as_bytes().cmp(b.as_bytes()));
-            let limit = limit.clamp(1, 1000) as usize;
-            let next_start_after = (keys.len() > limit).then(|| keys[limit - 1].clone());
-            keys.truncate(limit);
+            let (keys, next_start_after) = page_of(
+                objects.into_iter().map(|o| o.location.to_string()),
+                |k: &String| k.as_str(),
+                &prefix,
+                start_after.as_deref(),
+                limit,
+            );
             let mut items = Vec::with_capacity(keys.len());
             for key in keys {
                 match read_metadata(&store, &Path::from(key.as_str())).await {
