@@ -8,19 +8,17 @@
 //! synced: readers see the old blob or the new one, never a mix, and a
 //! crash leaves only a file in `tmp/`, cleared when the store opens.
 
-use super::{BlobError, Metadata, Page, WriteOptions, check_key, hex, page_of};
+use super::{BlobError, Metadata, Page, WriteOptions, check_key, hex, page_of, trailer};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
-const MAGIC: &[u8; 8] = b"CFBLOB01";
 /// Every this many bytes, the data written so far is synced to disk on a
 /// helper thread while the upload goes on, so that `finish` only waits for
 /// the tail (the disk works while the network does).
 const SYNC_EVERY: u64 = 64 << 20;
-const TRAILER: u64 = 16;
 
 /// A filesystem blob store.
 #[derive(Debug)]
@@ -147,24 +145,17 @@ impl FsStore {
 fn read_metadata(file: &mut File) -> Result<Metadata, BlobError> {
     let corrupt = || BlobError::Other("blob store: a blob file is corrupt".into());
     let len = file.metadata()?.len();
-    if len < TRAILER {
+    if len < trailer::END {
         return Err(corrupt());
     }
-    let mut trailer = [0u8; TRAILER as usize];
-    file.seek(SeekFrom::Start(len - TRAILER))?;
-    file.read_exact(&mut trailer)?;
-    if &trailer[8..] != MAGIC {
-        return Err(corrupt());
-    }
-    let json_len = u64::from_le_bytes(trailer[..8].try_into().map_err(|_| corrupt())?);
-    let start = len.checked_sub(TRAILER + json_len).ok_or_else(corrupt)?;
-    let mut json = vec![0; usize::try_from(json_len).map_err(|_| corrupt())?];
-    file.seek(SeekFrom::Start(start))?;
+    let mut end = [0u8; trailer::END as usize];
+    file.seek(SeekFrom::Start(len - trailer::END))?;
+    file.read_exact(&mut end)?;
+    let range = trailer::json_range(len, &end).ok_or_else(corrupt)?;
+    let mut json = vec![0; usize::try_from(range.end - range.start).map_err(|_| corrupt())?];
+    file.seek(SeekFrom::Start(range.start))?;
     file.read_exact(&mut json)?;
-    let meta: Metadata = serde_json::from_slice(&json).map_err(|_| corrupt())?;
-    if meta.size != start {
-        return Err(corrupt());
-    }
+    let meta = trailer::decode(&json, &range).ok_or_else(corrupt)?;
     file.seek(SeekFrom::Start(0))?;
     Ok(meta)
 }
@@ -282,10 +273,7 @@ impl FsWriter {
             sha256: actual,
             created,
         };
-        let json = serde_json::to_vec(&meta).map_err(|e| BlobError::Other(e.to_string()))?;
-        file.write_all(&json)?;
-        file.write_all(&(json.len() as u64).to_le_bytes())?;
-        file.write_all(MAGIC)?;
+        file.write_all(&trailer::encode(&meta)?)?;
         let file = file
             .into_inner()
             .map_err(|e| BlobError::from(e.into_error()))?;

@@ -5,6 +5,7 @@
 
 pub mod fs;
 pub mod s3;
+pub mod trailer;
 pub mod wit;
 
 /// The configured backend.

@@ -14,7 +14,7 @@
 //! the caller waits for its result. A writer is a task on that runtime
 //! owning the multipart upload, fed chunk by chunk.
 
-use super::{BlobError, Metadata, Page, WriteOptions, check_key, hex, page_of};
+use super::{BlobError, Metadata, Page, WriteOptions, check_key, hex, page_of, trailer};
 use futures::TryStreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
@@ -26,9 +26,6 @@ use std::future::Future;
 use std::sync::Arc;
 use std::sync::mpsc as std_mpsc;
 use tokio::sync::mpsc;
-
-const MAGIC: &[u8; 8] = b"CFBLOB01";
-const TRAILER: u64 = 16;
 
 /// An S3 blob store.
 #[derive(Debug)]
@@ -215,26 +212,16 @@ async fn read_metadata(
     let corrupt = || BlobError::Other(format!("S3: object {path} is not a cloudfn blob"));
     let head = store.head(path).await.map_err(err)?;
     let size = head.size;
-    if size < TRAILER {
+    if size < trailer::END {
         return Err(corrupt());
     }
-    let trailer = store
-        .get_range(path, size - TRAILER..size)
+    let end = store
+        .get_range(path, size - trailer::END..size)
         .await
         .map_err(err)?;
-    if trailer.len() != TRAILER as usize || &trailer[8..] != MAGIC {
-        return Err(corrupt());
-    }
-    let json_len = u64::from_le_bytes(trailer[..8].try_into().map_err(|_| corrupt())?);
-    let start = (size - TRAILER).checked_sub(json_len).ok_or_else(corrupt)?;
-    let json = store
-        .get_range(path, start..size - TRAILER)
-        .await
-        .map_err(err)?;
-    let meta: Metadata = serde_json::from_slice(&json).map_err(|_| corrupt())?;
-    if meta.size != start {
-        return Err(corrupt());
-    }
+    let range = trailer::json_range(size, &end).ok_or_else(corrupt)?;
+    let json = store.get_range(path, range.clone()).await.map_err(err)?;
+    let meta = trailer::decode(&json, &range).ok_or_else(corrupt)?;
     Ok((meta, head.e_tag))
 }
 
@@ -294,11 +281,7 @@ async fn write_task(
                             .duration_since(std::time::UNIX_EPOCH)
                             .map_or(0, |d| d.as_millis() as u64),
                     };
-                    let json =
-                        serde_json::to_vec(&meta).map_err(|e| BlobError::Other(e.to_string()))?;
-                    upload.write(&json);
-                    upload.write(&(json.len() as u64).to_le_bytes());
-                    upload.write(MAGIC);
+                    upload.write(&trailer::encode(&meta)?);
                     // Create-only is checked again just before completing (a
                     // race remains between this check and the completion).
                     if options.create_only && exists(&store, &path).await? {
