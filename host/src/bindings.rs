@@ -20,3 +20,14 @@ pub mod index_reduce {
         exports: { default: async },
     });
 }
+
+/// `cloudfn:mapreduce` world `streaming-phase`: the `line-stream` export
+/// both index functions share, for `cloudfn stream`.
+#[allow(missing_docs)]
+pub mod streaming_phase {
+    wasmtime::component::bindgen!({
+        path: "../wit/mapreduce",
+        world: "streaming-phase",
+        exports: { default: async },
+    });
+}

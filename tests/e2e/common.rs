@@ -370,10 +370,22 @@ pub fn cloudfn(args: &[&str], dir: &Path) -> (bool, String, String) {
 
 /// Runs `cloudfn stream PHASE WASM` with `input` on stdin; returns (success, stdout, stderr).
 pub fn cloudfn_stream(phase: &str, wasm: &Path, input: &[u8]) -> (bool, String, String) {
+    let (status, stdout, stderr) = cloudfn_stream_with(phase, wasm, &[], input);
+    (status.success(), stdout, stderr)
+}
+
+/// `cloudfn stream PHASE WASM ARGS…` on `input`: exit status, stdout and stderr.
+pub fn cloudfn_stream_with(
+    phase: &str,
+    wasm: &Path,
+    args: &[&str],
+    input: &[u8],
+) -> (std::process::ExitStatus, String, String) {
     use std::io::Write;
     let mut child = Command::new(CLOUDFN)
         .args(["stream", phase])
         .arg(wasm)
+        .args(args)
         .arg("--cache-dir")
         .arg(shared_cache_dir())
         .env_remove("RUST_BACKTRACE")
@@ -389,7 +401,7 @@ pub fn cloudfn_stream(phase: &str, wasm: &Path, input: &[u8]) -> (bool, String, 
     let output = child.wait_with_output().expect("cloudfn stream");
     let _ = writer.join();
     (
-        output.status.success(),
+        output.status,
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )

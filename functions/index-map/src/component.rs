@@ -43,6 +43,10 @@ impl Guest for Mapper {
 
 export!(Mapper);
 
+inverted_index::line_stream_export!(Mapper, || {
+    inverted_index::line_stream::LineStream::map(Tokenizer::new())
+});
+
 struct Http;
 
 wasip2::http::proxy::export!(Http);

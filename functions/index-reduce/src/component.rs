@@ -3,8 +3,7 @@
 use component_http::Reply;
 use component_http::wasi::{read_post, request_path, send};
 use inverted_index::batch::{MAX_BODY, reduce_body};
-use inverted_index::reduce::{format_postings, parse_value};
-use std::collections::BTreeMap;
+use inverted_index::reduce::{Postings, parse_value};
 use wasip2::http::types::{IncomingRequest, ResponseOutparam};
 
 wit_bindgen::generate!({ path: "../../wit/mapreduce", world: "index-reduce" });
@@ -16,15 +15,18 @@ struct Reducer;
 
 impl Guest for Reducer {
     fn reduce(key: String, values: Vec<String>) -> Result<Pair, Error> {
-        let mut postings: BTreeMap<String, u64> = BTreeMap::new();
+        let mut postings = Postings::default();
         for value in &values {
             let (doc, tf) =
                 parse_value(value).ok_or_else(|| Error::MalformedValue(value.clone()))?;
-            *postings.entry(doc.to_owned()).or_insert(0) += tf;
+            postings.add(doc, tf);
         }
+        let mut value = Vec::new();
+        postings.write(&mut value);
         Ok(Pair {
             key,
-            value: format_postings(&postings),
+            // Built from `&str` document ids and ASCII separators.
+            value: String::from_utf8(value).unwrap_or_default(),
         })
     }
 
@@ -37,6 +39,8 @@ impl Guest for Reducer {
 }
 
 export!(Reducer);
+
+inverted_index::line_stream_export!(Reducer, inverted_index::line_stream::LineStream::reduce);
 
 struct Http;
 

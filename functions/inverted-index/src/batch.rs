@@ -1,7 +1,7 @@
 //! Whole bodies of lines, for the HTTP faces: map, reduce, and map-sort-reduce.
 
 use crate::lines::Counters;
-use crate::map::map_line;
+use crate::map::Mapper;
 use crate::reduce::{ReduceError, Reducer};
 use crate::tokenize::Tokenizer;
 
@@ -10,12 +10,12 @@ pub const MAX_BODY: usize = 16 << 20;
 
 /// Maps every record line of `body`.
 pub fn map_body(tokenizer: &Tokenizer, body: &[u8]) -> (Vec<u8>, Counters) {
-    let mut counters = Counters::default();
+    let mut mapper = Mapper::new(tokenizer.clone());
     let mut out = Vec::with_capacity(body.len());
     for line in lines(body) {
-        map_line(tokenizer, line, &mut counters, &mut out);
+        mapper.map_line(line, &mut out);
     }
-    (out, counters)
+    (out, mapper.counters)
 }
 
 /// Reduces the sorted pair lines of `body`.

@@ -6,7 +6,10 @@
 //! bodies, for the HTTP faces).
 
 pub mod batch;
+pub mod bytes;
+pub mod line_stream;
 pub mod lines;
 pub mod map;
 pub mod reduce;
 pub mod tokenize;
+pub mod word_bounds;

@@ -10,8 +10,9 @@
 //! the same index. In document ids, `%`, `:` and `,` are written `%25`,
 //! `%3A` and `%2C`. Memory holds one word's postings at a time.
 
+use crate::bytes;
 use crate::lines::{Counters, Line, parse};
-use std::collections::BTreeMap;
+use std::cmp::Ordering;
 
 /// Why reducing stopped.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,33 +64,96 @@ pub fn parse_value(value: &str) -> Option<(&str, u64)> {
     }
 }
 
-/// Formats a posting list: `df<TAB>doc:tf,…`.
-pub fn format_postings(postings: &BTreeMap<String, u64>) -> String {
-    let mut out = postings.len().to_string();
-    out.push('\t');
-    for (i, (doc, tf)) in postings.iter().enumerate() {
-        if i > 0 {
-            out.push(',');
+/// The postings of one word, gathered from its values: document ids in one
+/// arena, so gathering allocates nothing once the buffers have grown.
+#[derive(Debug, Default)]
+pub struct Postings {
+    docs: Vec<u8>,
+    /// `(start, len, tf)` of each value, `start..start + len` in `docs`.
+    entries: Vec<(usize, usize, u64)>,
+}
+
+impl Postings {
+    /// Adds `tf` occurrences in `doc`.
+    pub fn add(&mut self, doc: &str, tf: u64) {
+        self.entries.push((self.docs.len(), doc.len(), tf));
+        self.docs.extend_from_slice(doc.as_bytes());
+    }
+
+    /// Appends `df<TAB>doc:tf,…` (documents sorted bytewise, each once, tf
+    /// summed) to `out`, and empties the postings for the next word.
+    pub fn write(&mut self, out: &mut Vec<u8>) {
+        let Self { docs, entries } = self;
+        let doc = |&(start, len, _): &(usize, usize, u64)| &docs[start..start + len];
+        // Whole-line sorting (`LC_ALL=C sort`) already orders a word's values
+        // by document, so one pass usually merges them; otherwise sort first.
+        if !merge_sorted(entries, doc) {
+            entries.sort_by(|a, b| bytes::compare(doc(a), doc(b)));
+            merge_sorted(entries, doc);
         }
-        for c in doc.chars() {
-            match c {
-                '%' => out.push_str("%25"),
-                ':' => out.push_str("%3A"),
-                ',' => out.push_str("%2C"),
-                c => out.push(c),
+        crate::map::push_decimal(out, entries.len() as u64);
+        out.push(b'\t');
+        for (i, entry) in entries.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            push_escaped(out, doc(entry));
+            out.push(b':');
+            crate::map::push_decimal(out, entry.2);
+        }
+        docs.clear();
+        entries.clear();
+    }
+}
+
+/// Merges runs of equal documents (summing tf) in `entries`, in place.
+/// Returns `false` at the first document out of order, leaving the entries
+/// merged up to there and untouched after: the same postings, not yet sorted.
+fn merge_sorted<'d>(
+    entries: &mut Vec<(usize, usize, u64)>,
+    doc: impl Fn(&(usize, usize, u64)) -> &'d [u8],
+) -> bool {
+    let mut kept = 0;
+    for i in 1..entries.len() {
+        match bytes::compare(doc(&entries[kept]), doc(&entries[i])) {
+            Ordering::Less => {
+                kept += 1;
+                entries[kept] = entries[i];
+            }
+            Ordering::Equal => entries[kept].2 += entries[i].2,
+            Ordering::Greater => {
+                // Drop the slots already merged into `kept` and before.
+                entries.drain(kept + 1..i);
+                return false;
             }
         }
-        out.push(':');
-        out.push_str(&tf.to_string());
     }
-    out
+    entries.truncate((kept + 1).min(entries.len()));
+    true
+}
+
+/// Appends a document id with `%`, `:` and `,` percent-encoded.
+fn push_escaped(out: &mut Vec<u8>, doc: &[u8]) {
+    if memchr::memchr3(b'%', b':', b',', doc).is_none() {
+        out.extend_from_slice(doc);
+        return;
+    }
+    for &b in doc {
+        match b {
+            b'%' => out.extend_from_slice(b"%25"),
+            b':' => out.extend_from_slice(b"%3A"),
+            b',' => out.extend_from_slice(b"%2C"),
+            b => out.push(b),
+        }
+    }
 }
 
 /// Reduces a stream of sorted lines, one word at a time.
 #[derive(Debug, Default)]
 pub struct Reducer {
-    key: Option<String>,
-    postings: BTreeMap<String, u64>,
+    /// The current word; `None` before the first pair.
+    key: Option<Vec<u8>>,
+    postings: Postings,
     /// What the stream saw.
     pub counters: Counters,
 }
@@ -100,7 +164,7 @@ impl Reducer {
         Self::default()
     }
 
-    /// Feeds one line; a finished word's posting line is appended to `out`.
+    /// Feeds one line (without its `\n`); a finished word's posting line is appended to `out`.
     pub fn push_line(&mut self, raw: &[u8], out: &mut Vec<u8>) -> Result<(), ReduceError> {
         self.counters.lines += 1;
         let line = self.counters.lines;
@@ -122,21 +186,23 @@ impl Reducer {
             line,
             value: value.to_owned(),
         })?;
-        match &self.key {
-            Some(current) if current.as_str() == key => {}
-            Some(current) if current.as_str() > key => {
+        match &mut self.key {
+            Some(current) if bytes::equal(current, key.as_bytes()) => {}
+            Some(current) if bytes::compare(current, key.as_bytes()).is_gt() => {
                 return Err(ReduceError::Unsorted {
                     line,
-                    previous: current.clone(),
+                    previous: String::from_utf8_lossy(current).into_owned(),
                     key: key.to_owned(),
                 });
             }
             _ => {
                 self.flush(out);
-                self.key = Some(key.to_owned());
+                self.key
+                    .get_or_insert_default()
+                    .extend_from_slice(key.as_bytes());
             }
         }
-        *self.postings.entry(doc.to_owned()).or_insert(0) += tf;
+        self.postings.add(doc, tf);
         Ok(())
     }
 
@@ -146,13 +212,14 @@ impl Reducer {
         self.counters
     }
 
+    /// Writes the current word's posting line, keeping the key buffer for the next word.
     fn flush(&mut self, out: &mut Vec<u8>) {
-        if let Some(key) = self.key.take() {
-            out.extend_from_slice(key.as_bytes());
+        if let Some(key) = &mut self.key {
+            out.extend_from_slice(key);
             out.push(b'\t');
-            out.extend_from_slice(format_postings(&self.postings).as_bytes());
+            self.postings.write(out);
             out.push(b'\n');
-            self.postings.clear();
+            key.clear();
             self.counters.written += 1;
         }
     }
@@ -175,6 +242,11 @@ mod tests {
     #[test]
     fn textbook_and_combined_values_give_the_same_index() {
         let textbook = "cat\td2\ncat\td1\ncat\td1\nhat\td1\n";
+        // Out of document order after some merges (Hadoop sorts by key only).
+        assert_eq!(
+            reduce("w\td1\nw\td1\t2\nw\td3\nw\td2\nw\td3\t4\nw\td1\n").as_deref(),
+            Ok("w\t3\td1:4,d2:1,d3:5\n")
+        );
         let combined = "cat\td1\t2\ncat\td2\t1\nhat\td1\t1\n";
         let expected = "cat\t2\td1:2,d2:1\nhat\t1\td1:1\n";
         assert_eq!(reduce(textbook).as_deref(), Ok(expected));

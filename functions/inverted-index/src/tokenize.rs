@@ -9,8 +9,8 @@
 //! - Tokens without any letter or digit are dropped (`--`, `...`, `_`).
 //! - An optional stopword list removes common words after lower-casing.
 
+use crate::word_bounds;
 use unicode_normalization::UnicodeNormalization;
-use unicode_segmentation::UnicodeSegmentation;
 
 /// Common English words, for [`Tokenizer::with_stopwords`].
 pub const ENGLISH_STOPWORDS: &[&str] = &[
@@ -39,53 +39,81 @@ impl Tokenizer {
     }
 
     /// Calls `emit` with each word of `text`, in order.
+    ///
+    /// Boundaries come from [`word_bounds::split`], fast on ASCII text.
     pub fn words(&self, text: &str, mut emit: impl FnMut(&str)) {
+        self.join_segments(word_bounds::split(text), &mut emit)
+    }
+
+    /// Turns word-bound segments into words (hyphens, apostrophes, case, stopwords).
+    fn join_segments<'t>(
+        &self,
+        segments: impl Iterator<Item = &'t str>,
+        emit: &mut impl FnMut(&str),
+    ) {
+        // The word being built: word segments, joined by single hyphens.
         let mut pending = String::new();
-        let mut word = String::new();
+        let mut folded = String::new();
         let mut hyphen = false;
-        let mut flush = |pending: &mut String| {
-            if !pending.is_empty() {
-                // ASCII is already NFC, and its Unicode lower case is its ASCII one.
-                word.clear();
-                if pending.is_ascii() {
-                    word.push_str(pending);
-                    word.make_ascii_lowercase();
-                } else {
-                    word.extend(pending.nfc());
-                    word = word.to_lowercase();
-                }
-                if word.chars().any(char::is_alphanumeric)
-                    && self.stopwords.binary_search(&word).is_err()
-                {
-                    emit(&word);
-                }
-                pending.clear();
-            }
-        };
-        for segment in text.split_word_bounds() {
-            let is_word = segment.chars().any(char::is_alphanumeric);
+        for segment in segments {
+            let ascii = segment.is_ascii();
+            let is_word = if ascii {
+                segment.bytes().any(|b| b.is_ascii_alphanumeric())
+            } else {
+                segment.chars().any(char::is_alphanumeric)
+            };
             if is_word {
                 if !pending.is_empty() && !hyphen {
-                    flush(&mut pending);
+                    self.flush(&mut pending, &mut folded, emit);
                 }
                 if hyphen {
                     pending.push('-');
                     hyphen = false;
                 }
-                // Curly apostrophes inside a word read as straight ones.
-                pending.extend(
-                    segment
-                        .chars()
-                        .map(|c| if c == '\u{2019}' { '\'' } else { c }),
-                );
-            } else if segment == "-" && !pending.is_empty() && !hyphen {
+                if ascii {
+                    pending.push_str(segment);
+                } else {
+                    // Curly apostrophes inside a word read as straight ones.
+                    pending.extend(
+                        segment
+                            .chars()
+                            .map(|c| if c == '\u{2019}' { '\'' } else { c }),
+                    );
+                }
+            } else if segment.as_bytes() == [b'-'] && !pending.is_empty() && !hyphen {
                 hyphen = true;
             } else {
                 hyphen = false;
-                flush(&mut pending);
+                self.flush(&mut pending, &mut folded, emit);
             }
         }
-        flush(&mut pending);
+        self.flush(&mut pending, &mut folded, emit);
+    }
+
+    /// Emits the word in `pending` (normalised, lower-cased, unless a stopword) and empties it.
+    fn flush(&self, pending: &mut String, folded: &mut String, emit: &mut impl FnMut(&str)) {
+        if pending.is_empty() {
+            return;
+        }
+        // ASCII is already NFC, and its Unicode lower case is its ASCII one.
+        let word = if pending.is_ascii() {
+            pending.make_ascii_lowercase();
+            pending.as_str()
+        } else {
+            folded.clear();
+            folded.extend(pending.nfc());
+            *folded = folded.to_lowercase();
+            folded.as_str()
+        };
+        if word.chars().any(char::is_alphanumeric)
+            && self
+                .stopwords
+                .binary_search_by(|s| s.as_str().cmp(word))
+                .is_err()
+        {
+            emit(word);
+        }
+        pending.clear();
     }
 
     /// The words of `text`, collected.

@@ -1,8 +1,7 @@
 //! The exact index of a small hand-made corpus: map, sort (bytewise, as
 //! `LC_ALL=C sort`) and reduce in process.
 
-use inverted_index::lines::Counters;
-use inverted_index::map::map_line;
+use inverted_index::map::Mapper;
 use inverted_index::reduce::Reducer;
 use inverted_index::tokenize::Tokenizer;
 
@@ -44,12 +43,12 @@ toy\t1\tdoc3:1
 
 #[test]
 fn hand_made_corpus_gives_the_exact_index() {
-    let tokenizer = Tokenizer::new();
-    let mut counters = Counters::default();
+    let mut mapper = Mapper::new(Tokenizer::new());
     let mut mapped = Vec::new();
     for line in CORPUS.as_bytes().split(|&b| b == b'\n') {
-        map_line(&tokenizer, line, &mut counters, &mut mapped);
+        mapper.map_line(line, &mut mapped);
     }
+    let counters = mapper.counters;
     assert_eq!(counters.malformed, 1, "the tab-less line");
     assert_eq!(
         counters.blank, 2,

@@ -2,8 +2,8 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use cloudfn_host::engine::Runtime;
 use cloudfn_host::engine::cache::ComponentCache;
+use cloudfn_host::engine::{Interruption, Runtime};
 use cloudfn_host::limits::Limits;
 use cloudfn_host::manifest::Manifest;
 use cloudfn_host::trigger::http::{HttpApp, bind, serve};
@@ -87,13 +87,13 @@ struct EngineArgs {
 }
 
 impl EngineArgs {
-    fn runtime(self) -> Result<Runtime> {
+    fn runtime(self, interruption: Interruption) -> Result<Runtime> {
         let cache = if self.no_cache {
             None
         } else {
             self.cache_dir.or_else(ComponentCache::default_dir)
         };
-        let mut runtime = Runtime::new(self.limits, cache)?;
+        let mut runtime = Runtime::with_interruption(self.limits, cache, interruption)?;
         if let Some(dir) = self.data_dir {
             runtime.set_data_dir(dir);
         }
@@ -182,7 +182,7 @@ async fn up(args: UpArgs) -> Result<()> {
     if args.build {
         cloudfn_host::build::build(&manifest, &[])?;
     }
-    let runtime = Arc::new(args.engine.runtime()?);
+    let runtime = Arc::new(args.engine.runtime(Interruption::Epoch)?);
     let app = Arc::new(HttpApp::new(runtime.clone(), &manifest)?);
     let listener = bind(args.listen).await?;
     let addr = listener.local_addr()?;
@@ -212,7 +212,7 @@ async fn up(args: UpArgs) -> Result<()> {
 
 async fn invoke(args: InvokeArgs) -> Result<()> {
     let manifest = Manifest::load(&args.manifest.manifest)?;
-    let runtime = args.engine.runtime()?;
+    let runtime = args.engine.runtime(Interruption::Epoch)?;
     let component = runtime.load(&manifest, &args.component)?;
     let results =
         cloudfn_host::invoke::invoke(&runtime, &component, &args.function, &args.args).await?;
@@ -224,7 +224,7 @@ async fn invoke(args: InvokeArgs) -> Result<()> {
 
 async fn stream(args: StreamArgs) -> Result<()> {
     use cloudfn_host::trigger::stream::{Phase, run};
-    let runtime = args.engine.runtime()?;
+    let runtime = args.engine.runtime(Interruption::Process)?;
     let id = args.component.file_stem().map_or_else(
         || "component".to_owned(),
         |s| s.to_string_lossy().into_owned(),
@@ -235,7 +235,7 @@ async fn stream(args: StreamArgs) -> Result<()> {
         StreamPhase::Reduce => Phase::Reduce,
     };
     let stdin = std::io::stdin().lock();
-    let stdout = std::io::BufWriter::with_capacity(1 << 16, std::io::stdout().lock());
+    let stdout = std::io::stdout().lock();
     let report = run(&runtime, &component, phase, stdin, stdout).await?;
     eprintln!(
         "cloudfn stream {}: {report}",

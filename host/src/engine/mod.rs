@@ -77,8 +77,21 @@ fn check_dependencies(entry: &crate::manifest::Component) -> Result<(), String> 
     Ok(())
 }
 
+/// How a guest that overruns the timeout is stopped.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Interruption {
+    /// Epoch checks compiled into guest code (at function entries and loop
+    /// headers) trap the one instance that overran, while others go on: for
+    /// servers. They cost up to about 20% on tight loops.
+    Epoch,
+    /// No checks in guest code: the caller enforces the timeout itself, as
+    /// `cloudfn stream` does by ending its process (one job per process).
+    Process,
+}
+
 /// The shared engine, linker and limits.
 pub struct Runtime {
+    interruption: Interruption,
     engine: Engine,
     linker: Linker<HostState>,
     limits: Limits,
@@ -113,8 +126,18 @@ pub struct LoadedComponent {
 }
 
 impl Runtime {
-    /// Builds the engine for these limits; `cache_dir` of `None` disables the disk cache.
+    /// Builds the engine for these limits, with epoch interruption; `cache_dir`
+    /// of `None` disables the disk cache.
     pub fn new(limits: Limits, cache_dir: Option<PathBuf>) -> Result<Self, EngineError> {
+        Self::with_interruption(limits, cache_dir, Interruption::Epoch)
+    }
+
+    /// Builds the engine for these limits, stopping overrunning guests as `interruption` says.
+    pub fn with_interruption(
+        limits: Limits,
+        cache_dir: Option<PathBuf>,
+        interruption: Interruption,
+    ) -> Result<Self, EngineError> {
         let config_err = |e: wasmtime::Error| EngineError::Config(format!("{e:#}"));
         let mut pool = PoolingAllocationConfig::new();
         let slots = limits.max_concurrent.max(1) + 8;
@@ -140,7 +163,7 @@ impl Runtime {
         config
             .wasm_component_model(true)
             .wasm_component_model_async(true)
-            .epoch_interruption(true)
+            .epoch_interruption(interruption == Interruption::Epoch)
             .max_wasm_stack(usize::try_from(limits.max_stack).unwrap_or(usize::MAX))
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(config_err)?;
@@ -156,20 +179,23 @@ impl Runtime {
         let epoch_stop = Arc::new(AtomicBool::new(false));
         let ticker_engine = engine.weak();
         let stop = epoch_stop.clone();
-        std::thread::Builder::new()
-            .name("cloudfn-epoch".into())
-            .spawn(move || {
-                while !stop.load(Ordering::Relaxed) {
-                    std::thread::sleep(EPOCH_TICK);
-                    match ticker_engine.upgrade() {
-                        Some(engine) => engine.increment_epoch(),
-                        None => break,
+        if interruption == Interruption::Epoch {
+            std::thread::Builder::new()
+                .name("cloudfn-epoch".into())
+                .spawn(move || {
+                    while !stop.load(Ordering::Relaxed) {
+                        std::thread::sleep(EPOCH_TICK);
+                        match ticker_engine.upgrade() {
+                            Some(engine) => engine.increment_epoch(),
+                            None => break,
+                        }
                     }
-                }
-            })
-            .map_err(|e| EngineError::Config(format!("cannot start epoch thread: {e}")))?;
+                })
+                .map_err(|e| EngineError::Config(format!("cannot start epoch thread: {e}")))?;
+        }
 
         Ok(Self {
+            interruption,
             engine,
             linker,
             limits,
@@ -348,10 +374,21 @@ impl Runtime {
         let state = HostState::new(&component.grants, self.limits.max_memory)?;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
-        let ticks = (self.limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64;
-        store.set_epoch_deadline(ticks);
-        store.epoch_deadline_trap();
+        if self.interruption == Interruption::Epoch {
+            store.set_epoch_deadline(self.timeout_ticks());
+            store.epoch_deadline_trap();
+        }
         Ok(store)
+    }
+
+    /// How this runtime stops guests at the timeout.
+    pub fn interruption(&self) -> Interruption {
+        self.interruption
+    }
+
+    /// The timeout in epoch ticks, for [`Store::set_epoch_deadline`].
+    pub fn timeout_ticks(&self) -> u64 {
+        (self.limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
     }
 
     /// A one-line description of the limits, for start-up logs.

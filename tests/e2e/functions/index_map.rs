@@ -154,3 +154,26 @@ fn index_map_stream_http_and_typed_modes_give_identical_output() {
         "tf 2 for beta in odd documents"
     );
 }
+
+#[test]
+fn index_map_stream_is_stopped_at_the_timeout() {
+    let release = product_manifest()
+        .parent()
+        .expect("dir")
+        .join("wasm32-wasip2/release");
+    // Every 1 MiB chunk takes milliseconds to map; the limit is 1 ms.
+    let records: String = (0..4_000)
+        .map(|i| format!("doc{i}\t{}\n", "lorem ipsum dolor sit amet ".repeat(40)))
+        .collect();
+    let (status, _, stderr) = crate::common::cloudfn_stream_with(
+        "map",
+        &release.join("index_map.wasm"),
+        &["--timeout", "1ms"],
+        records.as_bytes(),
+    );
+    assert_eq!(status.code(), Some(124), "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: a call into the component ran longer than the timeout (1ms); stream stopped\n"
+    );
+}
