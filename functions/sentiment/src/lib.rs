@@ -6,6 +6,9 @@
 //! component glue lives in `component` and is compiled for wasm only.
 
 pub mod http_face;
+pub mod lexicon;
+mod lexicon_hash;
+pub mod rule_words;
 pub mod scoring;
 pub mod vader;
 

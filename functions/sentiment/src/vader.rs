@@ -9,162 +9,12 @@
 //! folds plainly; 3.12+ compensates). The lexicons in
 //! `data/` are the reference's own files (MIT licence).
 
-use rustc_hash::FxHashMap;
+use crate::lexicon;
+use crate::rule_words::B_DECR;
 use std::borrow::Cow;
 
-const B_INCR: f64 = 0.293;
-const B_DECR: f64 = -0.293;
 const C_INCR: f64 = 0.733;
 const N_SCALAR: f64 = -0.74;
-
-const NEGATE: &[&str] = &[
-    "aint",
-    "arent",
-    "cannot",
-    "cant",
-    "couldnt",
-    "darent",
-    "didnt",
-    "doesnt",
-    "ain't",
-    "aren't",
-    "can't",
-    "couldn't",
-    "daren't",
-    "didn't",
-    "doesn't",
-    "dont",
-    "hadnt",
-    "hasnt",
-    "havent",
-    "isnt",
-    "mightnt",
-    "mustnt",
-    "neither",
-    "don't",
-    "hadn't",
-    "hasn't",
-    "haven't",
-    "isn't",
-    "mightn't",
-    "mustn't",
-    "neednt",
-    "needn't",
-    "never",
-    "none",
-    "nope",
-    "nor",
-    "not",
-    "nothing",
-    "nowhere",
-    "oughtnt",
-    "shant",
-    "shouldnt",
-    "uhuh",
-    "wasnt",
-    "werent",
-    "oughtn't",
-    "shan't",
-    "shouldn't",
-    "uh-uh",
-    "wasn't",
-    "weren't",
-    "without",
-    "wont",
-    "wouldnt",
-    "won't",
-    "wouldn't",
-    "rarely",
-    "seldom",
-    "despite",
-];
-
-const BOOSTERS: &[(&str, f64)] = &[
-    ("absolutely", B_INCR),
-    ("amazingly", B_INCR),
-    ("awfully", B_INCR),
-    ("completely", B_INCR),
-    ("considerable", B_INCR),
-    ("considerably", B_INCR),
-    ("decidedly", B_INCR),
-    ("deeply", B_INCR),
-    ("effing", B_INCR),
-    ("enormous", B_INCR),
-    ("enormously", B_INCR),
-    ("entirely", B_INCR),
-    ("especially", B_INCR),
-    ("exceptional", B_INCR),
-    ("exceptionally", B_INCR),
-    ("extreme", B_INCR),
-    ("extremely", B_INCR),
-    ("fabulously", B_INCR),
-    ("flipping", B_INCR),
-    ("flippin", B_INCR),
-    ("frackin", B_INCR),
-    ("fracking", B_INCR),
-    ("fricking", B_INCR),
-    ("frickin", B_INCR),
-    ("frigging", B_INCR),
-    ("friggin", B_INCR),
-    ("fully", B_INCR),
-    ("fuckin", B_INCR),
-    ("fucking", B_INCR),
-    ("fuggin", B_INCR),
-    ("fugging", B_INCR),
-    ("greatly", B_INCR),
-    ("hella", B_INCR),
-    ("highly", B_INCR),
-    ("hugely", B_INCR),
-    ("incredible", B_INCR),
-    ("incredibly", B_INCR),
-    ("intensely", B_INCR),
-    ("major", B_INCR),
-    ("majorly", B_INCR),
-    ("more", B_INCR),
-    ("most", B_INCR),
-    ("particularly", B_INCR),
-    ("purely", B_INCR),
-    ("quite", B_INCR),
-    ("really", B_INCR),
-    ("remarkably", B_INCR),
-    ("so", B_INCR),
-    ("substantially", B_INCR),
-    ("thoroughly", B_INCR),
-    ("total", B_INCR),
-    ("totally", B_INCR),
-    ("tremendous", B_INCR),
-    ("tremendously", B_INCR),
-    ("uber", B_INCR),
-    ("unbelievably", B_INCR),
-    ("unusually", B_INCR),
-    ("utter", B_INCR),
-    ("utterly", B_INCR),
-    ("very", B_INCR),
-    ("almost", B_DECR),
-    ("barely", B_DECR),
-    ("hardly", B_DECR),
-    ("just enough", B_DECR),
-    ("kind of", B_DECR),
-    ("kinda", B_DECR),
-    ("kindof", B_DECR),
-    ("kind-of", B_DECR),
-    ("less", B_DECR),
-    ("little", B_DECR),
-    ("marginal", B_DECR),
-    ("marginally", B_DECR),
-    ("occasional", B_DECR),
-    ("occasionally", B_DECR),
-    ("partly", B_DECR),
-    ("scarce", B_DECR),
-    ("scarcely", B_DECR),
-    ("slight", B_DECR),
-    ("slightly", B_DECR),
-    ("somewhat", B_DECR),
-    ("sort of", B_DECR),
-    ("sorta", B_DECR),
-    ("sortof", B_DECR),
-    ("sort-of", B_DECR),
-];
 
 /// The reference's SPECIAL_CASES as word sequences. Its `"badass"` entry is
 /// left out: the reference only looks up joined sequences of two or three
@@ -194,12 +44,6 @@ fn special_case(sequence: &[&str]) -> Option<f64> {
         .find(|(words, _)| *words == sequence)
         .map(|&(_, valence)| valence)
 }
-
-/// Every word of [`SPECIAL_CASES`] and of the multi-word [`BOOSTERS`].
-const IDIOM_WORDS: &[&str] = &[
-    "the", "shit", "bomb", "bad", "ass", "bus", "stop", "yeah", "right", "kiss", "of", "death",
-    "to", "die", "for", "beating", "heart", "just", "enough", "kind", "sort",
-];
 
 /// The four numbers, rounded as the reference rounds them.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -250,12 +94,9 @@ impl PythonSum {
     }
 }
 
-/// The lexicons, loaded once.
+/// The scorer; the lexicons are static tables ([`lexicon`]).
 pub struct Vader {
     sum: PythonSum,
-    /// Lexicon valence and rule-list class of every word either knows.
-    words: FxHashMap<Box<str>, Entry>,
-    emoji: FxHashMap<char, Box<str>>,
 }
 
 impl Default for Vader {
@@ -277,61 +118,15 @@ struct Word<'a> {
     idiom: bool,
 }
 
-/// What the lexicon and the rule lists say of a word: one lookup per word.
-#[derive(Debug, Clone, Copy, Default)]
-struct Entry {
-    valence: Option<f64>,
-    boost: Option<f64>,
-    negation: bool,
-    idiom: bool,
-}
-
 impl Vader {
-    /// Loads the reference lexicons (about 11,000 lines); sums as CPython 3.11.
+    /// A scorer summing as CPython 3.11.
     pub fn new() -> Self {
         Self::with_sum(PythonSum::Plain)
     }
 
-    /// Loads the lexicons, summing valences as the given Python would.
+    /// A scorer summing valences as the given Python would.
     pub fn with_sum(sum: PythonSum) -> Self {
-        let mut words: FxHashMap<Box<str>, Entry> = FxHashMap::default();
-        let text = include_str!("../data/vader_lexicon.txt");
-        for line in text.trim_end_matches('\n').split('\n') {
-            if line.is_empty() {
-                continue;
-            }
-            let mut fields = py_strip(line).split('\t');
-            if let (Some(word), Some(measure)) = (fields.next(), fields.next())
-                && let Ok(measure) = measure.parse::<f64>()
-            {
-                words.entry(Box::from(word)).or_default().valence = Some(measure);
-            }
-        }
-        let mut emoji = FxHashMap::default();
-        for line in include_str!("../data/emoji_utf8_lexicon.txt")
-            .trim_end_matches('\n')
-            .split('\n')
-        {
-            let mut fields = py_strip(line).split('\t');
-            if let (Some(key), Some(description)) = (fields.next(), fields.next()) {
-                // The reference walks the text one code point at a time, so
-                // only single-code-point keys can ever match.
-                let mut chars = key.chars();
-                if let (Some(c), None) = (chars.next(), chars.next()) {
-                    emoji.insert(c, Box::from(description));
-                }
-            }
-        }
-        for &(word, boost) in BOOSTERS {
-            words.entry(Box::from(word)).or_default().boost = Some(boost);
-        }
-        for &word in NEGATE {
-            words.entry(Box::from(word)).or_default().negation = true;
-        }
-        for &word in IDIOM_WORDS {
-            words.entry(Box::from(word)).or_default().idiom = true;
-        }
-        Self { sum, words, emoji }
+        Self { sum }
     }
 
     /// `SentimentIntensityAnalyzer.polarity_scores`.
@@ -379,7 +174,7 @@ impl Vader {
 
     /// A word from its lower-cased form: one lookup for lexicon and rule lists.
     fn entry_word<'t>(&self, lower: Cow<'t, str>, upper: bool) -> Word<'t> {
-        let entry = self.words.get(&*lower).copied().unwrap_or_default();
+        let entry = lexicon::word(&lower).copied().unwrap_or_default();
         let negation = entry.negation || lower.as_bytes().windows(3).any(|w| w == b"n't");
         Word {
             lower,
@@ -405,7 +200,7 @@ impl Vader {
                 after_emoji = false;
                 continue;
             }
-            let Some(description) = self.emoji.get(&c) else {
+            let Some(description) = lexicon::emoji(c) else {
                 after_emoji = false;
                 continue;
             };
