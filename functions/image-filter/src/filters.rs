@@ -79,6 +79,56 @@ pub fn luma_601(r: u32, g: u32, b: u32) -> u32 {
     (r * 299 + g * 587 + b * 114) / 1000
 }
 
+/// [`luma_601`] of 8-bit channels without a division: for every `x` up to
+/// 255,000, `x / 1000 == ((x >> 3) * 33555) >> 22` (checked exhaustively in
+/// the tests), and the product fits in `u32`, so wasm's SIMD128 and AVX2
+/// both vectorize it (a `u32` division by 1000 has no vector form on wasm).
+#[inline(always)]
+fn luma_601_u8(r: u8, g: u8, b: u8) -> u8 {
+    let x = u32::from(r) * 299 + u32::from(g) * 587 + u32::from(b) * 114;
+    (((x >> 3) * 33_555) >> 22) as u8
+}
+
+/// Pixels per step of the 8-bit grayscale loops: a fixed-size block the
+/// compiler unrolls and vectorizes, with one loop check per block.
+const GRAY_BLOCK: usize = 16;
+
+/// Turns packed pixels of `CHANNELS` bytes (RGB first) into pixels of
+/// `OUT` bytes (the luma, then alpha when `OUT` is 2) in place, and gives
+/// back the unused end of the buffer. In place because a fresh instance's
+/// new linear memory is paid in page faults: a second 12-megapixel buffer
+/// cost more than the arithmetic.
+fn luma_in_place<const CHANNELS: usize, const OUT: usize>(buf: &mut Vec<u8>) {
+    let pixels = buf.len() / CHANNELS;
+    let mut block = [0u8; 4 * GRAY_BLOCK];
+    let mut i = 0;
+    // Each block is read whole before any of it is written; writes never
+    // run ahead of reads (OUT <= CHANNELS).
+    while i + GRAY_BLOCK <= pixels {
+        let src = &mut block[..CHANNELS * GRAY_BLOCK];
+        src.copy_from_slice(&buf[i * CHANNELS..(i + GRAY_BLOCK) * CHANNELS]);
+        let dst = &mut buf[i * OUT..(i + GRAY_BLOCK) * OUT];
+        for j in 0..GRAY_BLOCK {
+            let p = &src[j * CHANNELS..(j + 1) * CHANNELS];
+            dst[j * OUT] = luma_601_u8(p[0], p[1], p[2]);
+            if OUT == 2 {
+                dst[j * OUT + 1] = p[3];
+            }
+        }
+        i += GRAY_BLOCK;
+    }
+    for k in i..pixels {
+        let mut p = [0u8; 4];
+        p[..CHANNELS].copy_from_slice(&buf[k * CHANNELS..(k + 1) * CHANNELS]);
+        buf[k * OUT] = luma_601_u8(p[0], p[1], p[2]);
+        if OUT == 2 {
+            buf[k * OUT + 1] = p[3];
+        }
+    }
+    buf.truncate(pixels * OUT);
+    buf.shrink_to_fit();
+}
+
 /// Grayscale by ITU-R 601-2 luma; alpha kept; gray images unchanged.
 pub fn grayscale(image: DynamicImage) -> DynamicImage {
     match image {
@@ -88,23 +138,14 @@ pub fn grayscale(image: DynamicImage) -> DynamicImage {
         | DynamicImage::ImageLumaA16(_) => image,
         DynamicImage::ImageRgb8(rgb) => {
             let (w, h) = rgb.dimensions();
-            let luma: Vec<u8> = rgb
-                .as_raw()
-                .chunks_exact(3)
-                .map(|p| luma_601(u32::from(p[0]), u32::from(p[1]), u32::from(p[2])) as u8)
-                .collect();
+            let mut luma = rgb.into_raw();
+            luma_in_place::<3, 1>(&mut luma);
             DynamicImage::ImageLuma8(GrayImage::from_raw(w, h, luma).expect("w*h pixels"))
         }
         DynamicImage::ImageRgba8(rgba) => {
             let (w, h) = rgba.dimensions();
-            let out: Vec<u8> = rgba
-                .as_raw()
-                .chunks_exact(4)
-                .flat_map(|p| {
-                    let l = luma_601(u32::from(p[0]), u32::from(p[1]), u32::from(p[2])) as u8;
-                    [l, p[3]]
-                })
-                .collect();
+            let mut out = rgba.into_raw();
+            luma_in_place::<4, 2>(&mut out);
             DynamicImage::ImageLumaA8(GrayAlphaImage::from_raw(w, h, out).expect("w*h pixels"))
         }
         other if other.color().has_alpha() => {
@@ -296,6 +337,45 @@ pub fn convolve3x3(plane: Plane<'_>, kernel: &[f32; 9]) -> Vec<u8> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn division_free_luma_is_exact_for_every_8bit_sum() {
+        for x in 0..=255_000u32 {
+            assert_eq!(((x >> 3) * 33_555) >> 22, x / 1000, "x = {x}");
+        }
+        for (r, g, b) in [(0, 0, 0), (255, 255, 255), (1, 2, 3), (200, 13, 99)] {
+            assert_eq!(
+                u32::from(luma_601_u8(r, g, b)),
+                luma_601(u32::from(r), u32::from(g), u32::from(b))
+            );
+        }
+    }
+
+    #[test]
+    fn block_and_tail_pixels_get_the_same_luma() {
+        // 16-pixel blocks plus a 5-pixel tail, RGB and RGBA.
+        let rgb: Vec<u8> = (0..21 * 3).map(|i| (i * 37 % 256) as u8).collect();
+        let mut luma = rgb.clone();
+        luma_in_place::<3, 1>(&mut luma);
+        assert_eq!(luma.len(), 21);
+        for (p, &l) in rgb.chunks_exact(3).zip(&luma) {
+            assert_eq!(
+                u32::from(l),
+                luma_601(p[0].into(), p[1].into(), p[2].into())
+            );
+        }
+        let rgba: Vec<u8> = (0..21 * 4).map(|i| (i * 53 % 256) as u8).collect();
+        let mut la = rgba.clone();
+        luma_in_place::<4, 2>(&mut la);
+        assert_eq!(la.len(), 42);
+        for (p, l) in rgba.chunks_exact(4).zip(la.chunks_exact(2)) {
+            assert_eq!(
+                u32::from(l[0]),
+                luma_601(p[0].into(), p[1].into(), p[2].into())
+            );
+            assert_eq!(l[1], p[3]);
+        }
+    }
 
     /// A deterministic synthetic image with edges, gradients and noise.
     fn synthetic(width: usize, height: usize, channels: usize) -> Vec<u8> {
