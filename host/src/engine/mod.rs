@@ -164,7 +164,6 @@ impl Runtime {
             .wasm_component_model(true)
             .wasm_component_model_async(true)
             .epoch_interruption(interruption == Interruption::Epoch)
-            .profiler(wasmtime::ProfilingStrategy::PerfMap)
             .max_wasm_stack(usize::try_from(limits.max_stack).unwrap_or(usize::MAX))
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         let engine = Engine::new(&config).map_err(config_err)?;
