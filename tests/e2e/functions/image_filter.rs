@@ -459,3 +459,44 @@ fn spin_config_bridge_serves_rc1_from_spins_draft_interface() {
         Err(ConfigError::Upstream("vault unreachable".to_owned()))
     );
 }
+
+/// The component decodes JPEG pixel for pixel as the native build does (the
+/// decoder runs scalar code on wasm and AVX2 natively), on blocks that take
+/// each IDCT path (flat: DC only; smooth: low frequencies; noisy: all).
+#[test]
+fn image_filter_decodes_jpeg_exactly_as_native_code() {
+    let host = host();
+    let photo = RgbImage::from_fn(203, 157, |x, y| {
+        let noise = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) >> 7;
+        match (x / 48 + y / 40) % 3 {
+            0 => Rgb([90, 140, 200]),
+            1 => Rgb([
+                (x * 255 / 203) as u8,
+                (y * 255 / 157) as u8,
+                ((x + y) % 256) as u8,
+            ]),
+            _ => Rgb([noise as u8, (noise >> 8) as u8, (noise >> 16) as u8]),
+        }
+    });
+    for quality in [40, 90, 100] {
+        let mut jpeg = Vec::new();
+        image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality)
+            .encode_image(&photo)
+            .expect("encode");
+        let reply = post(&host, "/image/filter?format=png", &jpeg);
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        let component = image::load_from_memory_with_format(&reply.bytes, ImageFormat::Png)
+            .expect("a PNG")
+            .to_rgb8();
+        let native = image::load_from_memory_with_format(&jpeg, ImageFormat::Jpeg)
+            .expect("native decode")
+            .to_rgb8();
+        assert_eq!(component.dimensions(), native.dimensions());
+        let differing = component
+            .pixels()
+            .zip(native.pixels())
+            .filter(|(a, b)| a != b)
+            .count();
+        assert_eq!(differing, 0, "quality {quality}: {differing} pixels differ");
+    }
+}
