@@ -132,8 +132,7 @@ pub fn split(text: &str) -> Split<'_> {
     Split {
         text,
         rest: 0,
-        stretch: Stretch::Ascii { end: 0 },
-        at: 0,
+        stretch: Stretch::Ascii { at: 0, end: 0 },
     }
 }
 
@@ -144,14 +143,13 @@ pub struct Split<'t> {
     /// Where the next stretch starts.
     rest: usize,
     stretch: Stretch<'t>,
-    /// Where the next ASCII segment starts (in an ASCII stretch).
-    at: usize,
 }
 
-/// The stretch being split: ASCII up to `end`, or by `unicode-segmentation`.
+/// The stretch being split: ASCII from `at` (the next segment) up to `end`,
+/// or by `unicode-segmentation`.
 #[derive(Debug, Clone)]
 enum Stretch<'t> {
-    Ascii { end: usize },
+    Ascii { at: usize, end: usize },
     Other(unicode_segmentation::UWordBounds<'t>),
 }
 
@@ -163,15 +161,19 @@ impl<'t> Split<'t> {
         let start = self.rest;
         let Some(first_other) = bytes[start..].iter().position(|b| !b.is_ascii()) else {
             self.rest = bytes.len();
-            self.stretch = Stretch::Ascii { end: bytes.len() };
-            self.at = start;
+            self.stretch = Stretch::Ascii {
+                at: start,
+                end: bytes.len(),
+            };
             return;
         };
         let first_other = start + first_other;
         if let Some(cut) = (start + 1..first_other).rev().find(|&i| is_cut(bytes, i)) {
             self.rest = cut;
-            self.stretch = Stretch::Ascii { end: cut };
-            self.at = start;
+            self.stretch = Stretch::Ascii {
+                at: start,
+                end: cut,
+            };
             return;
         }
         let end = (first_other + 1..bytes.len())
@@ -190,11 +192,11 @@ impl<'t> Iterator for Split<'t> {
     fn next(&mut self) -> Option<&'t str> {
         loop {
             match &mut self.stretch {
-                Stretch::Ascii { end } if self.at < *end => {
-                    let start = self.at;
+                Stretch::Ascii { at, end } if *at < *end => {
+                    let start = *at;
                     // Segments never cross a cut, so the stretch's end bounds them.
                     let len = segment_len(&self.text.as_bytes()[..*end], start);
-                    self.at += len;
+                    *at += len;
                     // ASCII: every byte offset is a char boundary.
                     return Some(&self.text[start..start + len]);
                 }
@@ -249,6 +251,12 @@ mod tests {
             self.0 ^= self.0 >> 27;
             self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
         }
+
+        /// Up to `max_len - 1` characters, each chosen by `pick` from a random number.
+        fn text(&mut self, max_len: u64, mut pick: impl FnMut(u64) -> char) -> String {
+            let len = self.next() % max_len;
+            (0..len).map(|_| pick(self.next())).collect()
+        }
     }
 
     #[test]
@@ -257,17 +265,13 @@ mod tests {
         const TRICKY: &[u8] = b"aZ09_:.',; \r\n\t-\"!?/@#x";
         let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
         for _ in 0..200_000 {
-            let len = (rng.next() % 12) as usize;
-            let text: String = (0..len)
-                .map(|_| {
-                    let r = rng.next();
-                    if r.is_multiple_of(4) {
-                        char::from((r >> 8) as u8 & 0x7f)
-                    } else {
-                        char::from(TRICKY[(r >> 8) as usize % TRICKY.len()])
-                    }
-                })
-                .collect();
+            let text = rng.text(12, |r| {
+                if r.is_multiple_of(4) {
+                    char::from((r >> 8) as u8 & 0x7f)
+                } else {
+                    char::from(TRICKY[(r >> 8) as usize % TRICKY.len()])
+                }
+            });
             check(&text);
         }
     }
@@ -282,17 +286,11 @@ mod tests {
         ];
         let mut rng = Rng(0x2545_f491_4f6c_dd1d);
         for _ in 0..200_000 {
-            let len = (rng.next() % 14) as usize;
-            let text: String = (0..len)
-                .map(|_| {
-                    let r = rng.next();
-                    match r % 5 {
-                        0 => OTHER[(r >> 8) as usize % OTHER.len()],
-                        1 => ' ',
-                        _ => char::from(ASCII[(r >> 8) as usize % ASCII.len()]),
-                    }
-                })
-                .collect();
+            let text = rng.text(14, |r| match r % 5 {
+                0 => OTHER[(r >> 8) as usize % OTHER.len()],
+                1 => ' ',
+                _ => char::from(ASCII[(r >> 8) as usize % ASCII.len()]),
+            });
             check(&text);
         }
     }
