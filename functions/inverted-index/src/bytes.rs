@@ -1,4 +1,5 @@
-//! Byte-string comparison eight bytes at a time.
+//! Byte-string helpers of the map and reduce phases: comparison eight bytes
+//! at a time, and decimal numbers written without a `String`.
 //!
 //! Document ids and words are short and share long prefixes
 //! (`/usr/share/doc/…`). On wasm32, `memcmp` is a byte loop, and comparing
@@ -40,6 +41,21 @@ pub fn equal(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && compare(a, b).is_eq()
 }
 
+/// Appends `n` in decimal.
+pub fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -65,6 +81,15 @@ mod tests {
                 assert_eq!(compare(a, b), a.cmp(b), "{a:?} vs {b:?}");
                 assert_eq!(equal(a, b), a == b);
             }
+        }
+    }
+
+    #[test]
+    fn decimals_as_to_string() {
+        for n in [0, 1, 9, 10, 4_200, u64::MAX] {
+            let mut out = b"x".to_vec();
+            push_decimal(&mut out, n);
+            assert_eq!(out, format!("x{n}").into_bytes());
         }
     }
 }

@@ -123,27 +123,12 @@ impl Mapper {
                 out.push(b'\t');
                 out.extend_from_slice(doc.as_bytes());
                 out.push(b'\t');
-                push_decimal(out, tf);
+                bytes::push_decimal(out, tf);
                 out.push(b'\n');
                 counters.written += 1;
             }),
         }
     }
-}
-
-/// Appends `n` in decimal.
-pub(crate) fn push_decimal(out: &mut Vec<u8>, mut n: u64) {
-    let mut digits = [0u8; 20];
-    let mut i = digits.len();
-    loop {
-        i -= 1;
-        digits[i] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    out.extend_from_slice(&digits[i..]);
 }
 
 #[cfg(test)]

@@ -91,7 +91,7 @@ impl Postings {
             entries.sort_by(|a, b| bytes::compare(doc(a), doc(b)));
             merge_sorted(entries, doc);
         }
-        crate::map::push_decimal(out, entries.len() as u64);
+        bytes::push_decimal(out, entries.len() as u64);
         out.push(b'\t');
         for (i, entry) in entries.iter().enumerate() {
             if i > 0 {
@@ -99,7 +99,7 @@ impl Postings {
             }
             push_escaped(out, doc(entry));
             out.push(b':');
-            crate::map::push_decimal(out, entry.2);
+            bytes::push_decimal(out, entry.2);
         }
         docs.clear();
         entries.clear();

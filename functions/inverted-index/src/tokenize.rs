@@ -42,20 +42,12 @@ impl Tokenizer {
     ///
     /// Boundaries come from [`word_bounds::split`], fast on ASCII text.
     pub fn words(&self, text: &str, mut emit: impl FnMut(&str)) {
-        self.join_segments(word_bounds::split(text), &mut emit)
-    }
-
-    /// Turns word-bound segments into words (hyphens, apostrophes, case, stopwords).
-    fn join_segments<'t>(
-        &self,
-        segments: impl Iterator<Item = &'t str>,
-        emit: &mut impl FnMut(&str),
-    ) {
+        let emit = &mut emit;
         // The word being built: word segments, joined by single hyphens.
         let mut pending = String::new();
         let mut folded = String::new();
         let mut hyphen = false;
-        for segment in segments {
+        for segment in word_bounds::split(text) {
             let ascii = segment.is_ascii();
             let is_word = if ascii {
                 segment.bytes().any(|b| b.is_ascii_alphanumeric())
