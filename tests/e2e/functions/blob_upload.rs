@@ -26,6 +26,16 @@ fn put(host: &Host, key: &str, body: &[u8], headers: &[(&str, &str)]) -> Reply {
     )
 }
 
+/// The keys of a `GET /blobs` listing page, in order.
+fn page_keys(page: &serde_json::Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["key"].as_str().expect("key").to_owned())
+        .collect()
+}
+
 fn get(host: &Host, key: &str, headers: &[(&str, &str)]) -> Reply {
     request(host.addr, "GET", &format!("/blobs/{key}"), headers, None)
 }
@@ -127,15 +137,7 @@ fn blob_upload_round_trip_with_every_status() {
     let page = request(host.addr, "GET", "/blobs?prefix=docs/&limit=2", &[], None);
     assert_eq!(page.status, 200, "{}", page.body);
     let page: serde_json::Value = serde_json::from_str(&page.body).expect("json");
-    let keys = |p: &serde_json::Value| -> Vec<String> {
-        p["items"]
-            .as_array()
-            .expect("items")
-            .iter()
-            .map(|i| i["key"].as_str().expect("key").to_owned())
-            .collect()
-    };
-    assert_eq!(keys(&page), ["docs/a", "docs/b"]);
+    assert_eq!(page_keys(&page), ["docs/a", "docs/b"]);
     assert_eq!(page["next_start_after"], "docs/b");
     let rest: serde_json::Value = serde_json::from_str(
         &request(
@@ -148,7 +150,10 @@ fn blob_upload_round_trip_with_every_status() {
         .body,
     )
     .expect("json");
-    assert_eq!(keys(&rest), ["docs/c", "docs/fresh", "docs/report.bin"]);
+    assert_eq!(
+        page_keys(&rest),
+        ["docs/c", "docs/fresh", "docs/report.bin"]
+    );
     assert_eq!(rest["next_start_after"], serde_json::Value::Null);
     let too_many = request(host.addr, "GET", "/blobs?limit=1001", &[], None);
     assert_eq!(too_many.status, 400);
@@ -827,13 +832,7 @@ fn blob_upload_on_the_s3_backend_against_a_real_s3_server() {
     let page: serde_json::Value =
         serde_json::from_str(&request(host.addr, "GET", "/blobs?prefix=docs/", &[], None).body)
             .expect("json");
-    let keys: Vec<&str> = page["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|i| i["key"].as_str())
-        .collect();
-    assert_eq!(keys, ["docs/big.bin", "docs/small"]);
+    assert_eq!(page_keys(&page), ["docs/big.bin", "docs/small"]);
     assert_eq!(page["items"][0]["sha256"], sha);
 
     assert_eq!(
