@@ -1,6 +1,7 @@
 //! Builds the lexicon tables at compile time (`$OUT_DIR/lexicon_table.rs`),
 //! so a fresh instance scores its first text without parsing 11,000 lines:
-//! every word VADER knows (lexicon valence, booster, negation, idiom) and
+//! every word VADER knows (lexicon valence, booster, negation, idiom, rule
+//! keyword) and
 //! every single-code-point emoji, each in an open-addressing table hashed
 //! by `src/lexicon_hash.rs`.
 
@@ -20,6 +21,7 @@ struct Entry {
     boost: Option<f64>,
     negation: bool,
     idiom: bool,
+    keyword: rule_words::Keyword,
 }
 
 /// Python's `str.strip()`: Unicode White_Space and U+001C..U+001F.
@@ -73,6 +75,9 @@ fn main() {
     for &word in rule_words::IDIOM_WORDS {
         words.entry(word.to_owned()).or_default().idiom = true;
     }
+    for &(keyword, word) in rule_words::KEYWORDS {
+        words.entry(word.to_owned()).or_default().keyword = keyword;
+    }
 
     // The reference walks the text one code point at a time, so only
     // single-code-point keys can ever match; a later line wins, as in a dict.
@@ -115,11 +120,12 @@ fn table_source(
     for (word, e) in words {
         writeln!(
             out,
-            "    ({word:?}, Entry {{ valence: {}, boost: {}, negation: {}, idiom: {} }}),",
+            "    ({word:?}, Entry {{ valence: {}, boost: {}, negation: {}, idiom: {}, keyword: Keyword::{:?} }}),",
             option(e.valence),
             option(e.boost),
             e.negation,
-            e.idiom
+            e.idiom,
+            e.keyword
         )?;
     }
     writeln!(out, "];")?;

@@ -93,7 +93,7 @@ fn main() {
     let mut checksum_native = 0.0;
     for _ in 0..ROUNDS {
         let started = Instant::now();
-        let scorer = sentiment::scoring::Scorer::new();
+        let mut scorer = sentiment::scoring::Scorer::new();
         checksum_native = texts.iter().map(|t| scorer.score(t).compound).sum();
         native_runs.push(started.elapsed());
     }

@@ -3,7 +3,6 @@
 use crate::http_face::{self, MAX_JSON_BODY, NdjsonStream, Reply};
 use crate::scoring::{self, Scorer};
 use component_http::wasi::{finish, read_up_to, request_path, send, start, write_all};
-use std::sync::OnceLock;
 use wasip2::http::types::{IncomingBody, IncomingRequest, Method, ResponseOutparam};
 use wasip2::io::streams::{InputStream, StreamError};
 
@@ -12,11 +11,6 @@ wit_bindgen::generate!({ path: "../../wit/sentiment", world: "sentiment" });
 use exports::cloudfn::sentiment::scorer::{self as wit, Guest};
 
 struct Sentiment;
-
-fn scorer() -> &'static Scorer {
-    static SCORER: OnceLock<Scorer> = OnceLock::new();
-    SCORER.get_or_init(Scorer::new)
-}
 
 fn to_wit(s: scoring::Scores) -> wit::Scores {
     wit::Scores {
@@ -29,11 +23,11 @@ fn to_wit(s: scoring::Scores) -> wit::Scores {
 
 impl Guest for Sentiment {
     fn score(text: String) -> wit::Scores {
-        to_wit(scorer().score(&text))
+        to_wit(Scorer::new().score(&text))
     }
 
     fn score_batch(texts: Vec<String>) -> Vec<wit::Scores> {
-        let scorer = scorer();
+        let mut scorer = Scorer::new();
         texts.iter().map(|t| to_wit(scorer.score(t))).collect()
     }
 
@@ -52,7 +46,7 @@ impl Guest for Sentiment {
     }
 
     fn aggregate(texts: Vec<String>) -> wit::Summary {
-        let s = scoring::aggregate(scorer(), texts.iter().map(String::as_str));
+        let s = scoring::aggregate(&mut Scorer::new(), texts.iter().map(String::as_str));
         wit::Summary {
             count: s.count,
             positives: s.positives,
@@ -119,8 +113,8 @@ impl wasip2::exports::http::incoming_handler::Guest for Http {
         } else {
             let reply = match read_up_to(&input, MAX_JSON_BODY + 1) {
                 Ok(bytes) => match route {
-                    Route::Score => http_face::score_json(scorer(), &bytes),
-                    Route::Aggregate => http_face::aggregate_json(scorer(), &bytes),
+                    Route::Score => http_face::score_json(&mut Scorer::new(), &bytes),
+                    Route::Aggregate => http_face::aggregate_json(&mut Scorer::new(), &bytes),
                 },
                 Err(message) => Reply::error(400, message),
             };
@@ -135,7 +129,7 @@ fn stream_ndjson(out: ResponseOutparam, input: &InputStream, aggregate: bool) {
     let Some((body, output)) = start(out, 200, "application/x-ndjson", &[]) else {
         return;
     };
-    let mut stream = NdjsonStream::new(scorer(), aggregate);
+    let mut stream = NdjsonStream::new(aggregate);
     let mut pending = Vec::new();
     loop {
         match input.blocking_read(64 << 10) {

@@ -30,7 +30,7 @@ pub struct Labelled {
     pub label: Label,
 }
 
-fn labelled(scorer: &Scorer, text: &str) -> Labelled {
+fn labelled(scorer: &mut Scorer, text: &str) -> Labelled {
     let scores = scorer.score(text);
     Labelled {
         scores,
@@ -102,7 +102,7 @@ fn check_size(body: &[u8]) -> Result<(), Reply> {
 }
 
 /// `POST /sentiment` with a JSON body.
-pub fn score_json(scorer: &Scorer, body: &[u8]) -> Reply {
+pub fn score_json(scorer: &mut Scorer, body: &[u8]) -> Reply {
     let texts = match check_size(body).and_then(|()| parse_json(body)) {
         Ok(texts) => texts,
         Err(reply) => return reply,
@@ -119,7 +119,7 @@ pub fn score_json(scorer: &Scorer, body: &[u8]) -> Reply {
 }
 
 /// `POST /sentiment/aggregate` with a JSON body.
-pub fn aggregate_json(scorer: &Scorer, body: &[u8]) -> Reply {
+pub fn aggregate_json(scorer: &mut Scorer, body: &[u8]) -> Reply {
     let texts = match check_size(body).and_then(|()| parse_json(body)) {
         Ok(Texts::One(text)) => vec![text],
         Ok(Texts::Many(texts)) => texts,
@@ -136,19 +136,19 @@ pub fn aggregate_json(scorer: &Scorer, body: &[u8]) -> Reply {
 /// (scores and label, or `{"error": …}` for a bad line, since the status was
 /// already sent); in aggregate mode one summary line comes at the end.
 /// Memory stays bounded by [`MAX_LINE`] whatever the stream length.
-pub struct NdjsonStream<'a> {
-    scorer: &'a Scorer,
+pub struct NdjsonStream {
+    scorer: Scorer,
     pending: Vec<u8>,
     line: u64,
     summary: Option<Summary>,
     discarding: bool,
 }
 
-impl<'a> NdjsonStream<'a> {
+impl NdjsonStream {
     /// A stream that scores each line (`aggregate = false`) or summarises them all.
-    pub fn new(scorer: &'a Scorer, aggregate: bool) -> Self {
+    pub fn new(aggregate: bool) -> Self {
         Self {
-            scorer,
+            scorer: Scorer::new(),
             pending: Vec::new(),
             line: 0,
             summary: aggregate.then(Summary::default),
@@ -210,7 +210,7 @@ impl<'a> NdjsonStream<'a> {
         }
         match parse_line(raw) {
             Ok(text) => {
-                let scored = labelled(self.scorer, &text);
+                let scored = labelled(&mut self.scorer, &text);
                 match &mut self.summary {
                     Some(summary) => summary.add(&text, &scored.scores),
                     None => write_line(out, &scored),
@@ -278,9 +278,9 @@ mod tests {
 
     #[test]
     fn json_single_and_list() {
-        let scorer = Scorer::new();
+        let mut scorer = Scorer::new();
         let one = score_json(
-            &scorer,
+            &mut scorer,
             br#"{"text": "VADER is smart, handsome, and funny."}"#,
         );
         assert_eq!(one.status, 200);
@@ -288,7 +288,7 @@ mod tests {
             text(&one),
             r#"{"neg":0.0,"neu":0.254,"pos":0.746,"compound":0.8316,"label":"positive"}"#
         );
-        let many = score_json(&scorer, br#"{"texts": ["bad", ""]}"#);
+        let many = score_json(&mut scorer, br#"{"texts": ["bad", ""]}"#);
         assert_eq!(
             text(&many),
             r#"[{"neg":1.0,"neu":0.0,"pos":0.0,"compound":-0.5423,"label":"negative"},{"neg":0.0,"neu":0.0,"pos":0.0,"compound":0.0,"label":"neutral"}]"#
@@ -297,8 +297,8 @@ mod tests {
 
     #[test]
     fn bad_json_bodies() {
-        let scorer = Scorer::new();
-        let e = score_json(&scorer, b"{\"text\": \n \"x\",,}");
+        let mut scorer = Scorer::new();
+        let e = score_json(&mut scorer, b"{\"text\": \n \"x\",,}");
         assert_eq!(
             (e.status, text(&e)),
             (
@@ -306,29 +306,29 @@ mod tests {
                 "invalid JSON at line 2, column 6: key must be a string\n"
             )
         );
-        let e = score_json(&scorer, b"{\"text\": \"caf\xe9\"}");
+        let e = score_json(&mut scorer, b"{\"text\": \"caf\xe9\"}");
         assert_eq!(
             (e.status, text(&e)),
             (400, "body is not valid UTF-8 (invalid byte at offset 13)\n")
         );
-        let e = score_json(&scorer, br#"{"texts": ["a", 3]}"#);
+        let e = score_json(&mut scorer, br#"{"texts": ["a", 3]}"#);
         assert_eq!(e.status, 400);
         assert!(
             text(&e).starts_with("texts[1] is not a string"),
             "{}",
             text(&e)
         );
-        let e = score_json(&scorer, br#"[1]"#);
+        let e = score_json(&mut scorer, br#"[1]"#);
         assert_eq!(e.status, 400);
         let big = vec![b' '; MAX_JSON_BODY + 1];
-        assert_eq!(score_json(&scorer, &big).status, 413);
+        assert_eq!(score_json(&mut scorer, &big).status, 413);
     }
 
     #[test]
     fn aggregate_summary_json() {
-        let scorer = Scorer::new();
+        let mut scorer = Scorer::new();
         let r = aggregate_json(
-            &scorer,
+            &mut scorer,
             br#"{"texts": ["I love it", "I hate it", "a table"]}"#,
         );
         assert_eq!(r.status, 200);
@@ -348,10 +348,9 @@ mod tests {
 
     #[test]
     fn ndjson_stream_across_chunk_boundaries() {
-        let scorer = Scorer::new();
         let input = "\"good\"\r\n{\"text\": \"bad\"}\n\nnot json\n\"just a table\"";
         for split in 0..input.len() {
-            let mut stream = NdjsonStream::new(&scorer, false);
+            let mut stream = NdjsonStream::new(false);
             let mut out = Vec::new();
             stream.push(&input.as_bytes()[..split], &mut out);
             stream.push(&input.as_bytes()[split..], &mut out);
@@ -370,8 +369,7 @@ mod tests {
 
     #[test]
     fn ndjson_overlong_line_is_skipped_with_an_error() {
-        let scorer = Scorer::new();
-        let mut stream = NdjsonStream::new(&scorer, false);
+        let mut stream = NdjsonStream::new(false);
         let mut out = Vec::new();
         let long = vec![b'x'; MAX_LINE + 10];
         stream.push(&long, &mut out);
@@ -391,8 +389,7 @@ mod tests {
 
     #[test]
     fn ndjson_aggregate() {
-        let scorer = Scorer::new();
-        let mut stream = NdjsonStream::new(&scorer, true);
+        let mut stream = NdjsonStream::new(true);
         let mut out = Vec::new();
         stream.push(b"\"love\"\n\"hate\"\n", &mut out);
         assert!(out.is_empty());

@@ -3,6 +3,7 @@
 //! fresh instance per request would otherwise parse 11,000 lines first).
 
 use crate::lexicon_hash::{hash, slot};
+pub use crate::rule_words::Keyword;
 
 /// What the lexicon and the rule lists say of a word: one lookup per word.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -15,7 +16,18 @@ pub struct Entry {
     pub negation: bool,
     /// Part of an idiom or multi-word booster.
     pub idiom: bool,
+    /// The rule keyword the word is, if any.
+    pub keyword: Keyword,
 }
+
+/// The entry of a word VADER does not know.
+pub static UNKNOWN: Entry = Entry {
+    valence: None,
+    boost: None,
+    negation: false,
+    idiom: false,
+    keyword: Keyword::None,
+};
 
 include!(concat!(env!("OUT_DIR"), "/lexicon_table.rs"));
 
@@ -53,7 +65,7 @@ pub fn emoji(c: char) -> Option<&'static str> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rule_words::{BOOSTERS, IDIOM_WORDS, NEGATE};
+    use crate::rule_words::{BOOSTERS, IDIOM_WORDS, KEYWORDS, NEGATE};
     use std::collections::HashMap;
 
     fn py_strip(s: &str) -> &str {
@@ -80,6 +92,9 @@ mod tests {
         }
         for &w in IDIOM_WORDS {
             words.entry(w.to_owned()).or_default().idiom = true;
+        }
+        for &(k, w) in KEYWORDS {
+            words.entry(w.to_owned()).or_default().keyword = k;
         }
         assert_eq!(WORDS.len(), words.len());
         for (w, entry) in &words {

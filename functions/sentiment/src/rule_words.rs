@@ -162,3 +162,60 @@ pub const IDIOM_WORDS: &[&str] = &[
     "the", "shit", "bomb", "bad", "ass", "bus", "stop", "yeah", "right", "kiss", "of", "death",
     "to", "die", "for", "beating", "heart", "just", "enough", "kind", "sort",
 ];
+
+/// The words VADER's rules compare by spelling ("no", "but", "kind of",
+/// "at least", "never so", "without doubt", …). Each is in the lexicon
+/// table with its keyword, so a rule tests one byte instead of comparing
+/// strings.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Keyword {
+    /// Any other word.
+    #[default]
+    None,
+    /// "no"
+    No,
+    /// "but"
+    But,
+    /// "kind" (of "kind of")
+    Kind,
+    /// "of"
+    Of,
+    /// "least"
+    Least,
+    /// "at"
+    At,
+    /// "very"
+    Very,
+    /// "never"
+    Never,
+    /// "so"
+    So,
+    /// "this"
+    This,
+    /// "without"
+    Without,
+    /// "doubt"
+    Doubt,
+    /// "or"
+    Or,
+    /// "nor"
+    Nor,
+}
+
+/// Each [`Keyword`] with its spelling.
+pub const KEYWORDS: &[(Keyword, &str)] = &[
+    (Keyword::No, "no"),
+    (Keyword::But, "but"),
+    (Keyword::Kind, "kind"),
+    (Keyword::Of, "of"),
+    (Keyword::Least, "least"),
+    (Keyword::At, "at"),
+    (Keyword::Very, "very"),
+    (Keyword::Never, "never"),
+    (Keyword::So, "so"),
+    (Keyword::This, "this"),
+    (Keyword::Without, "without"),
+    (Keyword::Doubt, "doubt"),
+    (Keyword::Or, "or"),
+    (Keyword::Nor, "nor"),
+];

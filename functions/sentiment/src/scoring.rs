@@ -28,7 +28,8 @@ pub enum Label {
     Negative,
 }
 
-/// Scores texts; build one and reuse it (construction parses the lexicons).
+/// Scores texts. Building one is free (the lexicons are static tables); it
+/// keeps its working buffers between texts, so reuse one for a batch.
 pub struct Scorer {
     vader: Vader,
 }
@@ -40,7 +41,7 @@ impl Default for Scorer {
 }
 
 impl Scorer {
-    /// A scorer with VADER's lexicons loaded.
+    /// A scorer with empty working buffers.
     pub fn new() -> Self {
         Self {
             vader: Vader::new(),
@@ -48,7 +49,7 @@ impl Scorer {
     }
 
     /// Scores one text.
-    pub fn score(&self, text: &str) -> Scores {
+    pub fn score(&mut self, text: &str) -> Scores {
         let s = self.vader.polarity_scores(text);
         Scores {
             neg: s.neg,
@@ -118,7 +119,7 @@ impl Summary {
 }
 
 /// Scores and summarises `texts`.
-pub fn aggregate<'a>(scorer: &Scorer, texts: impl IntoIterator<Item = &'a str>) -> Summary {
+pub fn aggregate<'a>(scorer: &mut Scorer, texts: impl IntoIterator<Item = &'a str>) -> Summary {
     let mut summary = Summary::default();
     for text in texts {
         summary.add(text, &scorer.score(text));
@@ -132,7 +133,7 @@ mod tests {
 
     #[test]
     fn reference_example_and_empty_text() {
-        let scorer = Scorer::new();
+        let mut scorer = Scorer::new();
         let s = scorer.score("VADER is smart, handsome, and funny.");
         assert_eq!(
             (s.neg, s.neu, s.pos, s.compound),
@@ -163,14 +164,14 @@ mod tests {
 
     #[test]
     fn aggregate_counts_and_extremes() {
-        let scorer = Scorer::new();
+        let mut scorer = Scorer::new();
         let texts = [
             "I love this!",
             "This is terrible.",
             "It is a table.",
             "I LOVE this!!!",
         ];
-        let s = aggregate(&scorer, texts);
+        let s = aggregate(&mut scorer, texts);
         assert_eq!(
             (s.count, s.positives, s.neutrals, s.negatives),
             (4, 2, 1, 1)
@@ -179,6 +180,6 @@ mod tests {
         assert_eq!(s.most_negative.as_deref(), Some("This is terrible."));
         let expected: f64 = texts.iter().map(|t| scorer.score(t).compound).sum::<f64>() / 4.0;
         assert!((s.mean_compound - expected).abs() < 1e-12);
-        assert_eq!(aggregate(&scorer, []), Summary::default());
+        assert_eq!(aggregate(&mut scorer, []), Summary::default());
     }
 }

@@ -9,7 +9,7 @@
 //! folds plainly; 3.12+ compensates). The lexicons in
 //! `data/` are the reference's own files (MIT licence).
 
-use crate::lexicon;
+use crate::lexicon::{self, Entry, Keyword};
 use crate::rule_words::B_DECR;
 use std::borrow::Cow;
 
@@ -94,28 +94,38 @@ impl PythonSum {
     }
 }
 
-/// The scorer; the lexicons are static tables ([`lexicon`]).
+/// The scorer; the lexicons are static tables ([`lexicon`]). It keeps its
+/// working buffers between texts, so scoring a batch allocates once, not
+/// four times per text.
+#[derive(Default)]
 pub struct Vader {
     sum: PythonSum,
+    /// The words of the text being scored, lower-cased one after another.
+    lowered: String,
+    words: Vec<Word>,
+    sentiments: Vec<f64>,
 }
 
-impl Default for Vader {
-    fn default() -> Self {
-        Self::new()
-    }
-}
-
-/// One word of the text: lower-cased, and what the lexicons say of it.
-struct Word<'a> {
-    lower: Cow<'a, str>,
-    valence: Option<f64>,
+/// One word of the text: its span in the lower-cased buffer, and what the
+/// lexicons say of it.
+#[derive(Clone, Copy)]
+struct Word {
+    start: usize,
+    end: usize,
+    entry: &'static Entry,
     upper: bool,
-    /// Booster or dampener increment, when the word is one.
-    boost: Option<f64>,
     /// `negated([word])`: in NEGATE, or containing "n't".
     negation: bool,
-    /// Part of an idiom or multi-word booster.
-    idiom: bool,
+}
+
+impl Word {
+    fn valence(&self) -> Option<f64> {
+        self.entry.valence
+    }
+
+    fn is(&self, keyword: Keyword) -> bool {
+        self.entry.keyword == keyword
+    }
 }
 
 impl Vader {
@@ -126,210 +136,190 @@ impl Vader {
 
     /// A scorer summing valences as the given Python would.
     pub fn with_sum(sum: PythonSum) -> Self {
-        Self { sum }
+        Self {
+            sum,
+            ..Self::default()
+        }
     }
 
     /// `SentimentIntensityAnalyzer.polarity_scores`.
-    pub fn polarity_scores(&self, text: &str) -> Polarity {
-        let text = self.replace_emoji(text);
-        let text = py_strip(&text);
-        let mut words: Vec<Word<'_>> = Vec::with_capacity(text.len() / 4 + 1);
-        // ASCII text (most tweets): one byte-level pass lower-cases every
-        // word into one buffer, so no word allocates.
-        let lowered;
-        if text.is_ascii() {
-            let spans;
-            (lowered, spans) = lower_ascii_words(text.as_bytes());
-            for &(start, end, upper) in &spans {
-                words.push(self.entry_word(Cow::Borrowed(&lowered[start..end]), upper));
-            }
+    pub fn polarity_scores(&mut self, text: &str) -> Polarity {
+        // ASCII text (most tweets) has no emoji and takes a byte-level path.
+        let ascii = is_ascii(text.as_bytes());
+        let text = if ascii {
+            Cow::Borrowed(text)
         } else {
-            for token in text.split(py_isspace).filter(|w| !w.is_empty()) {
-                words.push(self.word(token));
-            }
+            replace_emoji(text)
+        };
+        let text = py_strip(&text);
+        let (lowered, words, sentiments) =
+            (&mut self.lowered, &mut self.words, &mut self.sentiments);
+        if ascii {
+            ascii_words(text, lowered, words);
+        } else {
+            unicode_words(text, lowered, words);
         }
         let allcaps = words.iter().filter(|w| w.upper).count();
         let is_cap_diff = allcaps > 0 && allcaps < words.len();
 
-        let mut sentiments: Vec<f64> = Vec::with_capacity(words.len());
+        sentiments.clear();
         for (i, word) in words.iter().enumerate() {
-            if word.boost.is_some()
-                || (word.lower == "kind" && words.get(i + 1).is_some_and(|n| n.lower == "of"))
-            {
-                sentiments.push(0.0);
-                continue;
-            }
-            sentiments.push(self.sentiment_valence(&words, i, is_cap_diff));
-        }
-        but_check(&words, &mut sentiments);
-        score_valence(&sentiments, self.sum.sum(&sentiments), text)
-    }
-
-    /// One token of the split text, as `SentiText` and the lexicon see it.
-    fn word<'t>(&self, token: &'t str) -> Word<'t> {
-        let raw = strip_punc_if_word(token);
-        let (lower, upper) = lower_and_isupper(raw);
-        self.entry_word(lower, upper)
-    }
-
-    /// A word from its lower-cased form: one lookup for lexicon and rule lists.
-    fn entry_word<'t>(&self, lower: Cow<'t, str>, upper: bool) -> Word<'t> {
-        let entry = lexicon::word(&lower).copied().unwrap_or_default();
-        let negation = entry.negation || lower.as_bytes().windows(3).any(|w| w == b"n't");
-        Word {
-            lower,
-            valence: entry.valence,
-            upper,
-            boost: entry.boost,
-            negation,
-            idiom: entry.idiom,
-        }
-    }
-
-    /// Replaces each emoji code point by its description, as the reference's
-    /// character loop does, copying the text between emoji in bulk.
-    fn replace_emoji<'t>(&self, text: &'t str) -> Cow<'t, str> {
-        if text.is_ascii() {
-            return Cow::Borrowed(text);
-        }
-        let mut out: Option<String> = None;
-        let mut copied = 0;
-        let mut after_emoji = false;
-        for (i, c) in text.char_indices() {
-            if c.is_ascii() {
-                after_emoji = false;
-                continue;
-            }
-            let Some(description) = lexicon::emoji(c) else {
-                after_emoji = false;
-                continue;
-            };
-            let out = out.get_or_insert_with(|| String::with_capacity(text.len() + 64));
-            out.push_str(&text[copied..i]);
-            // `prev_space`: true at the start and after a space, false after an emoji.
-            let prev_space = !after_emoji && (i == 0 || text.as_bytes()[i - 1] == b' ');
-            if !prev_space {
-                out.push(' ');
-            }
-            out.push_str(description);
-            copied = i + c.len_utf8();
-            after_emoji = true;
-        }
-        match out {
-            Some(mut out) => {
-                out.push_str(&text[copied..]);
-                Cow::Owned(out)
-            }
-            None => Cow::Borrowed(text),
-        }
-    }
-
-    fn sentiment_valence(&self, words: &[Word<'_>], i: usize, is_cap_diff: bool) -> f64 {
-        let word = &words[i];
-        let Some(base) = word.valence else {
-            return 0.0;
-        };
-        let lower = |k: usize| words[k].lower.as_ref();
-        let mut valence = base;
-        if word.lower == "no" && i != words.len() - 1 && words[i + 1].valence.is_some() {
-            valence = 0.0;
-        }
-        if (i > 0 && lower(i - 1) == "no")
-            || (i > 1 && lower(i - 2) == "no")
-            || (i > 2 && lower(i - 3) == "no" && matches!(lower(i - 1), "or" | "nor"))
-        {
-            valence = base * N_SCALAR;
-        }
-        if word.upper && is_cap_diff {
-            if valence > 0.0 {
-                valence += C_INCR;
+            let kind_of =
+                word.is(Keyword::Kind) && words.get(i + 1).is_some_and(|n| n.is(Keyword::Of));
+            let valence = if word.valence().is_none() || word.entry.boost.is_some() || kind_of {
+                0.0
             } else {
-                valence -= C_INCR;
-            }
+                sentiment_valence(lowered, words, i, is_cap_diff)
+            };
+            sentiments.push(valence);
         }
-        for start_i in 0..3 {
-            if i > start_i && words[i - (start_i + 1)].valence.is_none() {
-                let mut s = scalar_inc_dec(&words[i - (start_i + 1)], valence, is_cap_diff);
-                if start_i == 1 && s != 0.0 {
-                    s *= 0.95;
-                }
-                if start_i == 2 && s != 0.0 {
-                    s *= 0.9;
-                }
-                valence += s;
-                valence = self.negation_check(valence, words, start_i, i);
-                if start_i == 2 {
-                    valence = self.special_idioms_check(valence, words, i);
-                }
-            }
-        }
-        least_check(valence, words, i)
-    }
-
-    fn negation_check(&self, valence: f64, words: &[Word<'_>], start_i: usize, i: usize) -> f64 {
-        let lower = |k: usize| words[k].lower.as_ref();
-        match start_i {
-            0 if words[i - 1].negation => valence * N_SCALAR,
-            1 if lower(i - 2) == "never" && matches!(lower(i - 1), "so" | "this") => valence * 1.25,
-            1 if lower(i - 2) == "without" && lower(i - 1) == "doubt" => valence,
-            1 if words[i - 2].negation => valence * N_SCALAR,
-            // Python: `a and (b or c) or (d or e)`.
-            2 if (lower(i - 3) == "never" && matches!(lower(i - 2), "so" | "this"))
-                || matches!(lower(i - 1), "so" | "this") =>
-            {
-                valence * 1.25
-            }
-            2 if lower(i - 3) == "without"
-                && (lower(i - 2) == "doubt" || lower(i - 1) == "doubt") =>
-            {
-                valence
-            }
-            2 if words[i - 3].negation => valence * N_SCALAR,
-            _ => valence,
-        }
-    }
-
-    fn special_idioms_check(&self, mut valence: f64, words: &[Word<'_>], i: usize) -> f64 {
-        let lower = |k: usize| words[k].lower.as_ref();
-        // Every idiom and multi-word booster is made of these words: skip the
-        // string building when none of the six words around `i` is one.
-        let window = (i - 3)..(i + 3).min(words.len());
-        if !words[window].iter().any(|w| w.idiom) {
-            return valence;
-        }
-        let sequences: [&[&str]; 5] = [
-            &[lower(i - 1), lower(i)],
-            &[lower(i - 2), lower(i - 1), lower(i)],
-            &[lower(i - 2), lower(i - 1)],
-            &[lower(i - 3), lower(i - 2), lower(i - 1)],
-            &[lower(i - 3), lower(i - 2)],
-        ];
-        if let Some(v) = sequences.iter().find_map(|seq| special_case(seq)) {
-            valence = v;
-        }
-        if words.len() - 1 > i
-            && let Some(v) = special_case(&[lower(i), lower(i + 1)])
-        {
-            valence = v;
-        }
-        if words.len() - 1 > i + 1
-            && let Some(v) = special_case(&[lower(i), lower(i + 1), lower(i + 2)])
-        {
-            valence = v;
-        }
-        // The reference also looks the three words before up in BOOSTER_DICT,
-        // but no booster has three words, so only the two pairs can match.
-        for pair in [[lower(i - 3), lower(i - 2)], [lower(i - 2), lower(i - 1)]] {
-            if let Some(&(_, b)) = MULTIWORD_BOOSTERS.iter().find(|(words, _)| *words == pair) {
-                valence += b;
-            }
-        }
-        valence
+        but_check(words, sentiments);
+        score_valence(sentiments, self.sum.sum(sentiments), text)
     }
 }
 
-fn scalar_inc_dec(word: &Word<'_>, valence: f64, is_cap_diff: bool) -> f64 {
-    let Some(boost) = word.boost else {
+/// Replaces each emoji code point by its description, as the reference's
+/// character loop does, copying the text between emoji in bulk.
+fn replace_emoji<'t>(text: &'t str) -> Cow<'t, str> {
+    if text.is_ascii() {
+        return Cow::Borrowed(text);
+    }
+    let mut out: Option<String> = None;
+    let mut copied = 0;
+    let mut after_emoji = false;
+    for (i, c) in text.char_indices() {
+        if c.is_ascii() {
+            after_emoji = false;
+            continue;
+        }
+        let Some(description) = lexicon::emoji(c) else {
+            after_emoji = false;
+            continue;
+        };
+        let out = out.get_or_insert_with(|| String::with_capacity(text.len() + 64));
+        out.push_str(&text[copied..i]);
+        // `prev_space`: true at the start and after a space, false after an emoji.
+        let prev_space = !after_emoji && (i == 0 || text.as_bytes()[i - 1] == b' ');
+        if !prev_space {
+            out.push(' ');
+        }
+        out.push_str(description);
+        copied = i + c.len_utf8();
+        after_emoji = true;
+    }
+    match out {
+        Some(mut out) => {
+            out.push_str(&text[copied..]);
+            Cow::Owned(out)
+        }
+        None => Cow::Borrowed(text),
+    }
+}
+
+fn sentiment_valence(lowered: &str, words: &[Word], i: usize, is_cap_diff: bool) -> f64 {
+    let word = &words[i];
+    let Some(base) = word.valence() else {
+        return 0.0;
+    };
+    let is = |k: usize, keyword: Keyword| words[k].is(keyword);
+    let mut valence = base;
+    if word.is(Keyword::No) && i != words.len() - 1 && words[i + 1].valence().is_some() {
+        valence = 0.0;
+    }
+    if (i > 0 && is(i - 1, Keyword::No))
+        || (i > 1 && is(i - 2, Keyword::No))
+        || (i > 2 && is(i - 3, Keyword::No) && (is(i - 1, Keyword::Or) || is(i - 1, Keyword::Nor)))
+    {
+        valence = base * N_SCALAR;
+    }
+    if word.upper && is_cap_diff {
+        if valence > 0.0 {
+            valence += C_INCR;
+        } else {
+            valence -= C_INCR;
+        }
+    }
+    for start_i in 0..3 {
+        if i > start_i && words[i - (start_i + 1)].valence().is_none() {
+            let mut s = scalar_inc_dec(&words[i - (start_i + 1)], valence, is_cap_diff);
+            if start_i == 1 && s != 0.0 {
+                s *= 0.95;
+            }
+            if start_i == 2 && s != 0.0 {
+                s *= 0.9;
+            }
+            valence += s;
+            valence = negation_check(valence, words, start_i, i);
+            if start_i == 2 {
+                valence = special_idioms_check(valence, lowered, words, i);
+            }
+        }
+    }
+    least_check(valence, words, i)
+}
+
+fn negation_check(valence: f64, words: &[Word], start_i: usize, i: usize) -> f64 {
+    let is = |k: usize, keyword: Keyword| words[k].is(keyword);
+    let so_or_this = |k: usize| is(k, Keyword::So) || is(k, Keyword::This);
+    match start_i {
+        0 if words[i - 1].negation => valence * N_SCALAR,
+        1 if is(i - 2, Keyword::Never) && so_or_this(i - 1) => valence * 1.25,
+        1 if is(i - 2, Keyword::Without) && is(i - 1, Keyword::Doubt) => valence,
+        1 if words[i - 2].negation => valence * N_SCALAR,
+        // Python: `a and (b or c) or (d or e)`.
+        2 if (is(i - 3, Keyword::Never) && so_or_this(i - 2)) || so_or_this(i - 1) => {
+            valence * 1.25
+        }
+        2 if is(i - 3, Keyword::Without)
+            && (is(i - 2, Keyword::Doubt) || is(i - 1, Keyword::Doubt)) =>
+        {
+            valence
+        }
+        2 if words[i - 3].negation => valence * N_SCALAR,
+        _ => valence,
+    }
+}
+
+fn special_idioms_check(mut valence: f64, lowered: &str, words: &[Word], i: usize) -> f64 {
+    let lower = |k: usize| &lowered[words[k].start..words[k].end];
+    // Every idiom and multi-word booster is made of these words: skip the
+    // string building when none of the six words around `i` is one.
+    let window = (i - 3)..(i + 3).min(words.len());
+    if !words[window].iter().any(|w| w.entry.idiom) {
+        return valence;
+    }
+    let sequences: [&[&str]; 5] = [
+        &[lower(i - 1), lower(i)],
+        &[lower(i - 2), lower(i - 1), lower(i)],
+        &[lower(i - 2), lower(i - 1)],
+        &[lower(i - 3), lower(i - 2), lower(i - 1)],
+        &[lower(i - 3), lower(i - 2)],
+    ];
+    if let Some(v) = sequences.iter().find_map(|seq| special_case(seq)) {
+        valence = v;
+    }
+    if words.len() - 1 > i
+        && let Some(v) = special_case(&[lower(i), lower(i + 1)])
+    {
+        valence = v;
+    }
+    if words.len() - 1 > i + 1
+        && let Some(v) = special_case(&[lower(i), lower(i + 1), lower(i + 2)])
+    {
+        valence = v;
+    }
+    // The reference also looks the three words before up in BOOSTER_DICT,
+    // but no booster has three words, so only the two pairs can match.
+    for pair in [[lower(i - 3), lower(i - 2)], [lower(i - 2), lower(i - 1)]] {
+        if let Some(&(_, b)) = MULTIWORD_BOOSTERS.iter().find(|(words, _)| *words == pair) {
+            valence += b;
+        }
+    }
+    valence
+}
+
+fn scalar_inc_dec(word: &Word, valence: f64, is_cap_diff: bool) -> f64 {
+    let Some(boost) = word.entry.boost else {
         return 0.0;
     };
     let mut scalar = if valence < 0.0 { -boost } else { boost };
@@ -343,13 +333,13 @@ fn scalar_inc_dec(word: &Word<'_>, valence: f64, is_cap_diff: bool) -> f64 {
     scalar
 }
 
-fn least_check(valence: f64, words: &[Word<'_>], i: usize) -> f64 {
-    let lower = |k: usize| words[k].lower.as_ref();
-    if i > 1 && words[i - 1].valence.is_none() && lower(i - 1) == "least" {
-        if lower(i - 2) != "at" && lower(i - 2) != "very" {
+fn least_check(valence: f64, words: &[Word], i: usize) -> f64 {
+    let is = |k: usize, keyword: Keyword| words[k].is(keyword);
+    if i > 1 && words[i - 1].valence().is_none() && is(i - 1, Keyword::Least) {
+        if !is(i - 2, Keyword::At) && !is(i - 2, Keyword::Very) {
             return valence * N_SCALAR;
         }
-    } else if i > 0 && words[i - 1].valence.is_none() && lower(i - 1) == "least" {
+    } else if i > 0 && words[i - 1].valence().is_none() && is(i - 1, Keyword::Least) {
         return valence * N_SCALAR;
     }
     valence
@@ -357,8 +347,8 @@ fn least_check(valence: f64, words: &[Word<'_>], i: usize) -> f64 {
 
 /// `_but_check`, including its quirk: each value is looked up by equality and
 /// the *first* equal element is the one rescaled.
-fn but_check(words: &[Word<'_>], sentiments: &mut [f64]) {
-    let Some(bi) = words.iter().position(|w| w.lower == "but") else {
+fn but_check(words: &[Word], sentiments: &mut [f64]) {
+    let Some(bi) = words.iter().position(|w| w.is(Keyword::But)) else {
         return;
     };
     for k in 0..sentiments.len() {
@@ -446,18 +436,48 @@ fn py_round(x: f64, digits: i32) -> f64 {
     format!("{x:.digits$}").parse().unwrap_or(x)
 }
 
-/// Byte classes for the ASCII tokenizer.
+/// The word `lowered[start..end]`, looked up once in the lexicon and rule lists.
+fn word(lowered: &str, start: usize, end: usize, upper: bool, apostrophe: bool) -> Word {
+    let lower = &lowered[start..end];
+    let entry = lexicon::word(lower).unwrap_or(&lexicon::UNKNOWN);
+    // "n't" needs an apostrophe, which the tokenizer has already looked for.
+    let negation =
+        entry.negation || (apostrophe && lower.as_bytes().windows(3).any(|w| w == b"n't"));
+    Word {
+        start,
+        end,
+        entry,
+        upper,
+        negation,
+    }
+}
+
+/// `str.isascii()`, without an early exit, so it vectorizes (also to wasm SIMD128).
+fn is_ascii(bytes: &[u8]) -> bool {
+    bytes.iter().fold(0u8, |acc, &b| acc | b) < 0x80
+}
+
+/// Byte classes for the ASCII tokenizer, as bit flags.
 const SPACE: u8 = 1;
 const PUNCT: u8 = 2;
-const CLASSES: [u8; 128] = {
-    let mut table = [0u8; 128];
+const UPPER: u8 = 4;
+const LOWER: u8 = 8;
+const APOSTROPHE: u8 = 16;
+const CLASSES: [u8; 256] = {
+    let mut table = [0u8; 256];
     let mut b = 0;
     while b < 128 {
         let c = b as u8;
         table[b] = if matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x1c..=0x1f) {
             SPACE
+        } else if c == b'\'' {
+            PUNCT | APOSTROPHE
         } else if c.is_ascii_punctuation() {
             PUNCT
+        } else if c.is_ascii_uppercase() {
+            UPPER
+        } else if c.is_ascii_lowercase() {
+            LOWER
         } else {
             0
         };
@@ -466,45 +486,63 @@ const CLASSES: [u8; 128] = {
     table
 };
 
-/// Splits ASCII `text` as `str.split()` does, applies `_strip_punc_if_word`
-/// and lower-cases every word into one buffer: returns the buffer and, per
-/// word, its span and whether the word `isupper()`.
-fn lower_ascii_words(text: &[u8]) -> (String, Vec<(usize, usize, bool)>) {
-    let class = |b: u8| CLASSES[usize::from(b & 0x7f)];
-    let mut lowered = Vec::with_capacity(text.len());
-    let mut spans = Vec::with_capacity(text.len() / 4 + 1);
+/// Splits ASCII `text` as `str.split()` does and applies
+/// `_strip_punc_if_word`, in one pass that also notes each word's case; the
+/// whole text is lower-cased into `lowered` at once, so words are spans of it.
+fn ascii_words(text: &str, lowered: &mut String, words: &mut Vec<Word>) {
+    let bytes = text.as_bytes();
+    let class = |i: usize| CLASSES[usize::from(bytes[i])];
+    lowered.clear();
+    lowered.push_str(text);
+    lowered.make_ascii_lowercase();
+    words.clear();
     let mut i = 0;
-    while i < text.len() {
-        while i < text.len() && class(text[i]) == SPACE {
+    while i < bytes.len() {
+        if class(i) & SPACE != 0 {
+            i += 1;
+            continue;
+        }
+        let token = i;
+        let mut flags = 0;
+        while i < bytes.len() && class(i) & SPACE == 0 {
+            flags |= class(i);
             i += 1;
         }
-        let start = i;
-        while i < text.len() && class(text[i]) != SPACE {
-            i += 1;
+        let (mut start, mut end) = (token, i);
+        if flags & PUNCT != 0 {
+            while start < end && class(start) & PUNCT != 0 {
+                start += 1;
+            }
+            while end > start && class(end - 1) & PUNCT != 0 {
+                end -= 1;
+            }
+            if end - start <= 2 {
+                (start, end) = (token, i);
+            }
         }
-        if start == i {
-            break;
-        }
-        let token = &text[start..i];
-        let (mut a, mut z) = (0, token.len());
-        while a < z && class(token[a]) == PUNCT {
-            a += 1;
-        }
-        while z > a && class(token[z - 1]) == PUNCT {
-            z -= 1;
-        }
-        let word = if z - a <= 2 { token } else { &token[a..z] };
-        let (mut upper, mut lower) = (false, false);
-        let begin = lowered.len();
-        for &b in word {
-            upper |= b.is_ascii_uppercase();
-            lower |= b.is_ascii_lowercase();
-            lowered.push(b.to_ascii_lowercase());
-        }
-        spans.push((begin, lowered.len(), upper && !lower));
+        let upper = flags & UPPER != 0 && flags & LOWER == 0;
+        words.push(word(lowered, start, end, upper, flags & APOSTROPHE != 0));
     }
-    // Only ASCII bytes were copied.
-    (String::from_utf8(lowered).unwrap_or_default(), spans)
+}
+
+/// [`ascii_words`] for any text: `str.split()`, `_strip_punc_if_word`,
+/// Python's `lower()` and `isupper()` one word at a time.
+fn unicode_words(text: &str, lowered: &mut String, words: &mut Vec<Word>) {
+    lowered.clear();
+    words.clear();
+    for token in text.split(py_isspace).filter(|w| !w.is_empty()) {
+        let raw = strip_punc_if_word(token);
+        let (lower, upper) = lower_and_isupper(raw);
+        let start = lowered.len();
+        lowered.push_str(&lower);
+        words.push(word(
+            lowered,
+            start,
+            lowered.len(),
+            upper,
+            raw.contains('\''),
+        ));
+    }
 }
 
 /// Python's `str.isspace` for one character: Unicode White_Space plus the
@@ -610,16 +648,9 @@ mod tests {
     #[test]
     fn but_check_rescales_the_first_equal_value() {
         // 2.0 before "but" halves to 1.0; the later 1.0 then matches it first.
-        let words: Vec<Word<'_>> = ["x", "but", "y", "z"]
+        let words: Vec<Word> = ["x", "but", "y", "z"]
             .iter()
-            .map(|w| Word {
-                lower: Cow::Borrowed(w),
-                valence: None,
-                upper: false,
-                boost: None,
-                negation: false,
-                idiom: false,
-            })
+            .map(|w| word(w, 0, w.len(), false, false))
             .collect();
         let mut s = [2.0, 0.0, 1.0, 3.0];
         but_check(&words, &mut s);

@@ -101,7 +101,7 @@ fn agrees_with_vader_parity_on_generated_texts() {
         "", "", "", ".", ",", "!", "!!", "?", "???", "!?", "...", "'", "\"",
     ];
     let vp = SentimentIntensityAnalyzer::new();
-    let ours = Vader::with_sum(PythonSum::Compensated);
+    let mut ours = Vader::with_sum(PythonSum::Compensated);
     let mut rng = Lcg(7);
     let mut mismatches = Vec::new();
     for _ in 0..30_000 {

@@ -17,7 +17,7 @@ struct Expected {
 #[test]
 fn scores_match_vader_sentiment_3_3_2_on_the_parity_corpus() {
     let corpus = include_str!("parity/corpus.jsonl");
-    let scorer = Scorer::new();
+    let mut scorer = Scorer::new();
     let mut checked = 0;
     let mut mismatches = Vec::new();
     for line in corpus.lines() {
