@@ -50,9 +50,60 @@ fn probe(slots: &[u16], bits: u32, key: &[u8], is_key: impl Fn(usize) -> bool) -
 /// The entry of a lower-cased word, if VADER knows it.
 pub fn word(lower: &str) -> Option<&'static Entry> {
     probe(&WORD_SLOTS, WORD_BITS, lower.as_bytes(), |i| {
-        WORDS[i].0 == lower
+        same_bytes(WORDS[i].0.as_bytes(), lower.as_bytes())
     })
     .map(|i| &WORDS[i].1)
+}
+
+/// `a == b` in a few integer comparisons. In wasm32 a slice comparison
+/// calls `memcmp`, which compares one byte per step there.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    let n = a.len();
+    if n != b.len() {
+        return false;
+    }
+    let u32_at = |s: &[u8], i: usize| u32::from_le_bytes([s[i], s[i + 1], s[i + 2], s[i + 3]]);
+    let u64_at = |s: &[u8], i: usize| u64::from(u32_at(s, i)) | (u64::from(u32_at(s, i + 4)) << 32);
+    if n >= 8 {
+        // Eight bytes per step, the last step overlapping the one before.
+        (0..n - 8).step_by(8).all(|i| u64_at(a, i) == u64_at(b, i))
+            && u64_at(a, n - 8) == u64_at(b, n - 8)
+    } else if n >= 4 {
+        u32_at(a, 0) == u32_at(b, 0) && u32_at(a, n - 4) == u32_at(b, n - 4)
+    } else {
+        a.iter().zip(b).all(|(x, y)| x == y)
+    }
+}
+
+#[test]
+fn same_bytes_is_slice_equality() {
+    let words = [
+        "",
+        "a",
+        "ab",
+        "abc",
+        "abcd",
+        "abcde",
+        "abcdefg",
+        "abcdefgh",
+        "abcdefghi",
+        "abcdefghijklmnopq",
+    ];
+    for x in words {
+        for y in words {
+            assert_eq!(
+                same_bytes(x.as_bytes(), y.as_bytes()),
+                x == y,
+                "{x:?} {y:?}"
+            );
+        }
+        // Same length, one byte different at each position.
+        for i in 0..x.len() {
+            let mut z = x.as_bytes().to_vec();
+            z[i] ^= 1;
+            assert!(!same_bytes(x.as_bytes(), &z), "{x:?} at {i}");
+        }
+    }
 }
 
 /// The description of an emoji code point, if it has one.

@@ -372,8 +372,8 @@ fn score_valence(sentiments: &[f64], sum: f64, text: &str) -> Polarity {
         };
     }
     let mut sum_s = sum;
-    let ep = (text.matches('!').count().min(4)) as f64 * 0.292;
-    let qm_count = text.matches('?').count();
+    let (exclamations, qm_count) = count_exclamations_and_questions(text.as_bytes());
+    let ep = (exclamations.min(4)) as f64 * 0.292;
     let qm = match qm_count {
         0 | 1 => 0.0,
         2 | 3 => qm_count as f64 * 0.18,
@@ -410,6 +410,13 @@ fn score_valence(sentiments: &[f64], sum: f64, text: &str) -> Polarity {
         pos: py_round((pos_sum / total).abs(), 3),
         compound: py_round(compound, 4),
     }
+}
+
+/// The `!` and `?` in `text`, in one pass without early exits (it vectorizes).
+fn count_exclamations_and_questions(text: &[u8]) -> (usize, usize) {
+    text.iter().fold((0, 0), |(e, q), &b| {
+        (e + usize::from(b == b'!'), q + usize::from(b == b'?'))
+    })
 }
 
 fn normalize(score: f64) -> f64 {
@@ -540,7 +547,7 @@ fn unicode_words(text: &str, lowered: &mut String, words: &mut Vec<Word>) {
             start,
             lowered.len(),
             upper,
-            raw.contains('\''),
+            raw.bytes().any(|b| b == b'\''),
         ));
     }
 }
@@ -559,12 +566,24 @@ fn py_strip(s: &str) -> &str {
 /// `_strip_punc_if_word`: strip ASCII punctuation from both ends unless that
 /// leaves two characters or fewer (an emoticon such as `:)`).
 fn strip_punc_if_word(token: &str) -> &str {
-    let stripped = token.trim_matches(|c: char| c.is_ascii_punctuation());
-    // A UTF-8 character takes at most 4 bytes: over 8 bytes means over 2 characters.
-    if stripped.len() <= 8 && stripped.chars().count() <= 2 {
+    // ASCII punctuation is one byte that no multi-byte character contains,
+    // so trimming bytes trims characters.
+    let bytes = token.as_bytes();
+    let start = bytes
+        .iter()
+        .position(|b| !b.is_ascii_punctuation())
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_punctuation())
+        .map_or(start, |last| last + 1);
+    let stripped = &bytes[start..end];
+    // Characters are the bytes that do not continue one (10xxxxxx).
+    let chars = stripped.iter().filter(|&&b| b & 0xc0 != 0x80).count();
+    if chars <= 2 {
         token
     } else {
-        stripped
+        &token[start..end]
     }
 }
 
