@@ -75,37 +75,6 @@ fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     }
 }
 
-#[test]
-fn same_bytes_is_slice_equality() {
-    let words = [
-        "",
-        "a",
-        "ab",
-        "abc",
-        "abcd",
-        "abcde",
-        "abcdefg",
-        "abcdefgh",
-        "abcdefghi",
-        "abcdefghijklmnopq",
-    ];
-    for x in words {
-        for y in words {
-            assert_eq!(
-                same_bytes(x.as_bytes(), y.as_bytes()),
-                x == y,
-                "{x:?} {y:?}"
-            );
-        }
-        // Same length, one byte different at each position.
-        for i in 0..x.len() {
-            let mut z = x.as_bytes().to_vec();
-            z[i] ^= 1;
-            assert!(!same_bytes(x.as_bytes(), &z), "{x:?} at {i}");
-        }
-    }
-}
-
 /// The description of an emoji code point, if it has one.
 pub fn emoji(c: char) -> Option<&'static str> {
     let mut utf8 = [0u8; 4];
@@ -171,5 +140,36 @@ mod tests {
         }
         assert_eq!(emoji('a'), None);
         assert_eq!(emoji('é'), None);
+    }
+
+    #[test]
+    fn same_bytes_is_slice_equality() {
+        let words = [
+            "",
+            "a",
+            "ab",
+            "abc",
+            "abcd",
+            "abcde",
+            "abcdefg",
+            "abcdefgh",
+            "abcdefghi",
+            "abcdefghijklmnopq",
+        ];
+        for x in words {
+            for y in words {
+                assert_eq!(
+                    same_bytes(x.as_bytes(), y.as_bytes()),
+                    x == y,
+                    "{x:?} {y:?}"
+                );
+            }
+            // Same length, one byte different at each position.
+            for i in 0..x.len() {
+                let mut z = x.as_bytes().to_vec();
+                z[i] ^= 1;
+                assert!(!same_bytes(x.as_bytes(), &z), "{x:?} at {i}");
+            }
+        }
     }
 }

@@ -154,11 +154,7 @@ impl Vader {
         let text = py_strip(&text);
         let (lowered, words, sentiments) =
             (&mut self.lowered, &mut self.words, &mut self.sentiments);
-        if ascii {
-            ascii_words(text, lowered, words);
-        } else {
-            unicode_words(text, lowered, words);
-        }
+        split_words(text, lowered, words);
         let allcaps = words.iter().filter(|w| w.upper).count();
         let is_cap_diff = allcaps > 0 && allcaps < words.len();
 
@@ -464,16 +460,22 @@ fn is_ascii(bytes: &[u8]) -> bool {
     bytes.iter().fold(0u8, |acc, &b| acc | b) < 0x80
 }
 
-/// Byte classes for the ASCII tokenizer, as bit flags.
+/// Byte classes for the tokenizer, as bit flags.
 const SPACE: u8 = 1;
 const PUNCT: u8 = 2;
 const UPPER: u8 = 4;
 const LOWER: u8 = 8;
 const APOSTROPHE: u8 = 16;
+/// Any byte of a multi-byte character.
+const NON_ASCII: u8 = 32;
+/// A lead byte that may start a non-ASCII space: every White_Space code
+/// point above U+007F (U+0085, U+00A0, U+1680, U+2000..U+205F, U+3000)
+/// starts with 0xC2, 0xE1, 0xE2 or 0xE3.
+const MAYBE_SPACE: u8 = 64;
 const CLASSES: [u8; 256] = {
     let mut table = [0u8; 256];
     let mut b = 0;
-    while b < 128 {
+    while b < 256 {
         let c = b as u8;
         table[b] = if matches!(c, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r' | 0x1c..=0x1f) {
             SPACE
@@ -485,6 +487,10 @@ const CLASSES: [u8; 256] = {
             UPPER
         } else if c.is_ascii_lowercase() {
             LOWER
+        } else if matches!(c, 0xc2 | 0xe1 | 0xe2 | 0xe3) {
+            NON_ASCII | MAYBE_SPACE
+        } else if c >= 0x80 {
+            NON_ASCII
         } else {
             0
         };
@@ -493,10 +499,26 @@ const CLASSES: [u8; 256] = {
     table
 };
 
-/// Splits ASCII `text` as `str.split()` does and applies
-/// `_strip_punc_if_word`, in one pass that also notes each word's case; the
-/// whole text is lower-cased into `lowered` at once, so words are spans of it.
-fn ascii_words(text: &str, lowered: &mut String, words: &mut Vec<Word>) {
+/// The length of the space character at `text[i..]`, if it is one
+/// (`py_isspace`); `i` is on a character boundary.
+fn space_at(text: &str, i: usize) -> Option<usize> {
+    let class = CLASSES[usize::from(text.as_bytes()[i])];
+    if class & SPACE != 0 {
+        return Some(1);
+    }
+    if class & MAYBE_SPACE == 0 {
+        return None;
+    }
+    let c = text[i..].chars().next()?;
+    py_isspace(c).then(|| c.len_utf8())
+}
+
+/// `str.split()`, `_strip_punc_if_word`, `lower()` and `isupper()` over
+/// the bytes of `text`, in one pass. The whole text is ASCII-lower-cased
+/// into `lowered` at once, so most words are spans of it; a word with an
+/// upper-case non-ASCII character is lower-cased as Python does and
+/// appended after it.
+fn split_words(text: &str, lowered: &mut String, words: &mut Vec<Word>) {
     let bytes = text.as_bytes();
     let class = |i: usize| CLASSES[usize::from(bytes[i])];
     lowered.clear();
@@ -505,50 +527,58 @@ fn ascii_words(text: &str, lowered: &mut String, words: &mut Vec<Word>) {
     words.clear();
     let mut i = 0;
     while i < bytes.len() {
-        if class(i) & SPACE != 0 {
-            i += 1;
+        if class(i) & (SPACE | MAYBE_SPACE) != 0
+            && let Some(len) = space_at(text, i)
+        {
+            i += len;
             continue;
         }
         let token = i;
         let mut flags = 0;
-        while i < bytes.len() && class(i) & SPACE == 0 {
-            flags |= class(i);
+        while i < bytes.len() {
+            let c = class(i);
+            if c & (SPACE | MAYBE_SPACE) != 0 && space_at(text, i).is_some() {
+                break;
+            }
+            flags |= c;
             i += 1;
         }
         let (mut start, mut end) = (token, i);
         if flags & PUNCT != 0 {
+            // ASCII punctuation is one byte that no multi-byte character
+            // contains, so trimming bytes trims characters.
             while start < end && class(start) & PUNCT != 0 {
                 start += 1;
             }
             while end > start && class(end - 1) & PUNCT != 0 {
                 end -= 1;
             }
-            if end - start <= 2 {
+            // Characters are the bytes that do not continue one (10xxxxxx).
+            let chars = bytes[start..end]
+                .iter()
+                .filter(|&&b| b & 0xc0 != 0x80)
+                .count();
+            if chars <= 2 {
                 (start, end) = (token, i);
             }
         }
-        let upper = flags & UPPER != 0 && flags & LOWER == 0;
-        words.push(word(lowered, start, end, upper, flags & APOSTROPHE != 0));
-    }
-}
-
-/// [`ascii_words`] for any text: `str.split()`, `_strip_punc_if_word`,
-/// Python's `lower()` and `isupper()` one word at a time.
-fn unicode_words(text: &str, lowered: &mut String, words: &mut Vec<Word>) {
-    lowered.clear();
-    words.clear();
-    for token in text.split(py_isspace).filter(|w| !w.is_empty()) {
-        let raw = strip_punc_if_word(token);
-        let (lower, upper) = lower_and_isupper(raw);
-        let start = lowered.len();
-        lowered.push_str(&lower);
-        words.push(word(
-            lowered,
-            start,
-            lowered.len(),
-            upper,
-            raw.bytes().any(|b| b == b'\''),
-        ));
+        let apostrophe = flags & APOSTROPHE != 0;
+        if flags & NON_ASCII == 0 {
+            let upper = flags & UPPER != 0 && flags & LOWER == 0;
+            words.push(word(lowered, start, end, upper, apostrophe));
+            continue;
+        }
+        let raw = &text[start..end];
+        let upper = py_isupper(raw);
+        match py_lower(raw) {
+            // Nothing upper-case: the ASCII-lower-cased span is the word.
+            Cow::Borrowed(_) => words.push(word(lowered, start, end, upper, apostrophe)),
+            Cow::Owned(lower) => {
+                let at = lowered.len();
+                lowered.push_str(&lower);
+                words.push(word(lowered, at, lowered.len(), upper, apostrophe));
+            }
+        }
     }
 }
 
@@ -561,49 +591,6 @@ fn py_isspace(c: char) -> bool {
 /// Python's `str.strip()` (no arguments).
 fn py_strip(s: &str) -> &str {
     s.trim_matches(py_isspace)
-}
-
-/// `_strip_punc_if_word`: strip ASCII punctuation from both ends unless that
-/// leaves two characters or fewer (an emoticon such as `:)`).
-fn strip_punc_if_word(token: &str) -> &str {
-    // ASCII punctuation is one byte that no multi-byte character contains,
-    // so trimming bytes trims characters.
-    let bytes = token.as_bytes();
-    let start = bytes
-        .iter()
-        .position(|b| !b.is_ascii_punctuation())
-        .unwrap_or(bytes.len());
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_punctuation())
-        .map_or(start, |last| last + 1);
-    let stripped = &bytes[start..end];
-    // Characters are the bytes that do not continue one (10xxxxxx).
-    let chars = stripped.iter().filter(|&&b| b & 0xc0 != 0x80).count();
-    if chars <= 2 {
-        token
-    } else {
-        &token[start..end]
-    }
-}
-
-/// `(s.lower(), s.isupper())` in one pass for ASCII words.
-fn lower_and_isupper(s: &str) -> (Cow<'_, str>, bool) {
-    if s.is_ascii() {
-        let (mut upper, mut lower) = (false, false);
-        for b in s.bytes() {
-            upper |= b.is_ascii_uppercase();
-            lower |= b.is_ascii_lowercase();
-        }
-        let lowered = if upper {
-            Cow::Owned(s.to_ascii_lowercase())
-        } else {
-            Cow::Borrowed(s)
-        };
-        (lowered, upper && !lower)
-    } else {
-        (py_lower(s), py_isupper(s))
-    }
 }
 
 /// Python's `str.lower()`, borrowing when nothing changes.
@@ -652,9 +639,6 @@ mod tests {
         );
         assert!(!py_isupper("ǅ"), "titlecase is not upper");
         assert_eq!(py_lower("ΣΑΣ"), "σας", "final sigma");
-        assert_eq!(strip_punc_if_word(":)"), ":)");
-        assert_eq!(strip_punc_if_word("(great)!"), "great");
-        assert_eq!(strip_punc_if_word("'ok'"), "'ok'");
         assert_eq!(py_strip("\u{1f} x \u{3000}"), "x");
         assert_eq!(
             py_round(0.2345, 3),
@@ -674,5 +658,58 @@ mod tests {
         let mut s = [2.0, 0.0, 1.0, 3.0];
         but_check(&words, &mut s);
         assert_eq!(s, [0.5, 0.0, 1.0, 4.5]);
+    }
+
+    /// The words `split_words` makes of `text`: lower-cased, with `isupper()`.
+    fn split(text: &str) -> Vec<(String, bool)> {
+        let (mut lowered, mut words) = (String::new(), Vec::new());
+        split_words(text, &mut lowered, &mut words);
+        words
+            .iter()
+            .map(|w| (lowered[w.start..w.end].to_owned(), w.upper))
+            .collect()
+    }
+
+    #[test]
+    fn split_words_follows_python() {
+        let words = |text| -> Vec<String> { split(text).into_iter().map(|(w, _)| w).collect() };
+        // _strip_punc_if_word: emoticons (two characters or fewer) keep their punctuation.
+        assert_eq!(
+            words(":) (great)! 'ok' :-)"),
+            [":)", "great", "'ok'", ":-)"]
+        );
+        assert_eq!(words("(é)! «ÉTÉ» ?!"), ["(é)!", "«été»", "?!"]);
+        // Unicode spaces split; a zero-width space (not White_Space) does not.
+        assert_eq!(
+            words("a\u{3000}b\u{a0}c\u{85}d\u{2009}e x\u{200b}y"),
+            ["a", "b", "c", "d", "e", "x\u{200b}y"]
+        );
+        assert_eq!(words("\u{1c}a\u{1f}\u{1}b"), ["a", "\u{1}b"]);
+        // Upper-case non-ASCII words are lower-cased as Python does, final sigma included.
+        assert_eq!(
+            split("ΣΑΣ Café GREAT Great"),
+            [
+                ("σας".to_owned(), true),
+                ("café".to_owned(), false),
+                ("great".to_owned(), true),
+                ("great".to_owned(), false),
+            ]
+        );
+        // Non-ASCII letters count for isupper(): "ÉTÉ" is upper, "éTÉ" is not.
+        assert_eq!(
+            split("ÉTÉ éTÉ"),
+            [("été".to_owned(), true), ("été".to_owned(), false)]
+        );
+    }
+
+    #[test]
+    fn every_non_ascii_space_starts_with_a_flagged_lead_byte() {
+        for c in (0x80..=0x10ffff).filter_map(char::from_u32) {
+            if py_isspace(c) {
+                let mut utf8 = [0u8; 4];
+                let lead = c.encode_utf8(&mut utf8).as_bytes()[0];
+                assert!(CLASSES[usize::from(lead)] & MAYBE_SPACE != 0, "{c:?}");
+            }
+        }
     }
 }
