@@ -712,4 +712,42 @@ mod tests {
             }
         }
     }
+
+    /// What `split_words` must give, written as the reference reads:
+    /// `str.split()`, `strip(string.punctuation)` unless that leaves two
+    /// characters or fewer, `lower()`, `isupper()`.
+    fn reference_split(text: &str) -> Vec<(String, bool)> {
+        text.split(py_isspace)
+            .filter(|t| !t.is_empty())
+            .map(|token| {
+                let stripped = token.trim_matches(|c: char| c.is_ascii_punctuation());
+                let word = if stripped.chars().count() <= 2 {
+                    token
+                } else {
+                    stripped
+                };
+                (py_lower(word).into_owned(), py_isupper(word))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn split_words_equals_the_reference_on_random_texts() {
+        // Characters around every boundary the byte-level tokenizer draws.
+        let alphabet: Vec<char> = "aZé'!.:-) \t\n\u{b}\u{1c}\u{1}\u{7f}\u{85}\u{a0}\u{2009}\u{3000}\u{200b}ΣΑσÉǅ😀\u{200d}\u{fe0f}न"
+            .chars()
+            .collect();
+        let mut state = 0x9e37_79b9_7f4a_7c15u64;
+        let mut next = |n: usize| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            (state % n as u64) as usize
+        };
+        for _ in 0..100_000 {
+            let len = next(40);
+            let text: String = (0..len).map(|_| alphabet[next(alphabet.len())]).collect();
+            assert_eq!(split(&text), reference_split(&text), "{text:?}");
+        }
+    }
 }
