@@ -154,12 +154,15 @@ impl Vader {
         let text = py_strip(&text);
         let (lowered, words, sentiments) =
             (&mut self.lowered, &mut self.words, &mut self.sentiments);
-        split_words(text, lowered, words);
-        let allcaps = words.iter().filter(|w| w.upper).count();
+        let allcaps = split_words(text, lowered, words);
         let is_cap_diff = allcaps > 0 && allcaps < words.len();
 
         sentiments.clear();
+        let mut but = None;
         for (i, word) in words.iter().enumerate() {
+            if but.is_none() && word.is(Keyword::But) {
+                but = Some(i);
+            }
             let kind_of =
                 word.is(Keyword::Kind) && words.get(i + 1).is_some_and(|n| n.is(Keyword::Of));
             let valence = if word.valence().is_none() || word.entry.boost.is_some() || kind_of {
@@ -169,8 +172,10 @@ impl Vader {
             };
             sentiments.push(valence);
         }
-        but_check(words, sentiments);
-        score_valence(sentiments, self.sum.sum(sentiments), text)
+        if let Some(but) = but {
+            but_check(but, sentiments);
+        }
+        score_valence(sentiments, self.sum, text)
     }
 }
 
@@ -343,10 +348,7 @@ fn least_check(valence: f64, words: &[Word], i: usize) -> f64 {
 
 /// `_but_check`, including its quirk: each value is looked up by equality and
 /// the *first* equal element is the one rescaled.
-fn but_check(words: &[Word], sentiments: &mut [f64]) {
-    let Some(bi) = words.iter().position(|w| w.is(Keyword::But)) else {
-        return;
-    };
+fn but_check(bi: usize, sentiments: &mut [f64]) {
     for k in 0..sentiments.len() {
         let sentiment = sentiments[k];
         let si = sentiments.iter().position(|&s| s == sentiment).unwrap_or(k);
@@ -358,7 +360,7 @@ fn but_check(words: &[Word], sentiments: &mut [f64]) {
     }
 }
 
-fn score_valence(sentiments: &[f64], sum: f64, text: &str) -> Polarity {
+fn score_valence(sentiments: &[f64], sum: PythonSum, text: &str) -> Polarity {
     if sentiments.is_empty() {
         return Polarity {
             neg: 0.0,
@@ -367,7 +369,23 @@ fn score_valence(sentiments: &[f64], sum: f64, text: &str) -> Polarity {
             compound: 0.0,
         };
     }
-    let mut sum_s = sum;
+    let (mut plain_sum, mut pos_sum, mut neg_sum, mut neu_count) = (0.0, 0.0, 0.0, 0u32);
+    for &s in sentiments {
+        plain_sum += s;
+        if s > 0.0 {
+            pos_sum += s + 1.0;
+        }
+        if s < 0.0 {
+            neg_sum += s - 1.0;
+        }
+        if s == 0.0 {
+            neu_count += 1;
+        }
+    }
+    let mut sum_s = match sum {
+        PythonSum::Plain => plain_sum,
+        PythonSum::Compensated => sum.sum(sentiments),
+    };
     let (exclamations, qm_count) = count_exclamations_and_questions(text.as_bytes());
     let ep = (exclamations.min(4)) as f64 * 0.292;
     let qm = match qm_count {
@@ -382,18 +400,6 @@ fn score_valence(sentiments: &[f64], sum: f64, text: &str) -> Polarity {
         sum_s -= amplifier;
     }
     let compound = normalize(sum_s);
-    let (mut pos_sum, mut neg_sum, mut neu_count) = (0.0, 0.0, 0u32);
-    for &s in sentiments {
-        if s > 0.0 {
-            pos_sum += s + 1.0;
-        }
-        if s < 0.0 {
-            neg_sum += s - 1.0;
-        }
-        if s == 0.0 {
-            neu_count += 1;
-        }
-    }
     if pos_sum > neg_sum.abs() {
         pos_sum += amplifier;
     } else if pos_sum < neg_sum.abs() {
@@ -517,14 +523,15 @@ fn space_at(text: &str, i: usize) -> Option<usize> {
 /// the bytes of `text`, in one pass. The whole text is ASCII-lower-cased
 /// into `lowered` at once, so most words are spans of it; a word with an
 /// upper-case non-ASCII character is lower-cased as Python does and
-/// appended after it.
-fn split_words(text: &str, lowered: &mut String, words: &mut Vec<Word>) {
+/// appended after it. Returns how many words are upper-case.
+fn split_words(text: &str, lowered: &mut String, words: &mut Vec<Word>) -> usize {
     let bytes = text.as_bytes();
     let class = |i: usize| CLASSES[usize::from(bytes[i])];
     lowered.clear();
     lowered.push_str(text);
     lowered.make_ascii_lowercase();
     words.clear();
+    let mut upper_words = 0;
     let mut i = 0;
     while i < bytes.len() {
         if class(i) & (SPACE | MAYBE_SPACE) != 0
@@ -565,11 +572,13 @@ fn split_words(text: &str, lowered: &mut String, words: &mut Vec<Word>) {
         let apostrophe = flags & APOSTROPHE != 0;
         if flags & NON_ASCII == 0 {
             let upper = flags & UPPER != 0 && flags & LOWER == 0;
+            upper_words += usize::from(upper);
             words.push(word(lowered, start, end, upper, apostrophe));
             continue;
         }
         let raw = &text[start..end];
         let upper = py_isupper(raw);
+        upper_words += usize::from(upper);
         match py_lower(raw) {
             // Nothing upper-case: the ASCII-lower-cased span is the word.
             Cow::Borrowed(_) => words.push(word(lowered, start, end, upper, apostrophe)),
@@ -580,6 +589,7 @@ fn split_words(text: &str, lowered: &mut String, words: &mut Vec<Word>) {
             }
         }
     }
+    upper_words
 }
 
 /// Python's `str.isspace` for one character: Unicode White_Space plus the
@@ -651,12 +661,8 @@ mod tests {
     #[test]
     fn but_check_rescales_the_first_equal_value() {
         // 2.0 before "but" halves to 1.0; the later 1.0 then matches it first.
-        let words: Vec<Word> = ["x", "but", "y", "z"]
-            .iter()
-            .map(|w| word(w, 0, w.len(), false, false))
-            .collect();
         let mut s = [2.0, 0.0, 1.0, 3.0];
-        but_check(&words, &mut s);
+        but_check(1, &mut s);
         assert_eq!(s, [0.5, 0.0, 1.0, 4.5]);
     }
 
