@@ -351,6 +351,12 @@ fn least_check(valence: f64, words: &[Word], i: usize) -> f64 {
 fn but_check(bi: usize, sentiments: &mut [f64]) {
     for k in 0..sentiments.len() {
         let sentiment = sentiments[k];
+        // Most words have no valence. Rescaling a zero leaves a zero (at most
+        // the sign of some zero changes, which no result depends on: zeros
+        // count as neutral and the sum starts from +0.0), so skip the search.
+        if sentiment == 0.0 {
+            continue;
+        }
         let si = sentiments.iter().position(|&s| s == sentiment).unwrap_or(k);
         if si < bi {
             sentiments[si] = sentiment * 0.5;
@@ -431,17 +437,20 @@ fn normalize(score: f64) -> f64 {
 /// ulp) decides the same way as rounding the exact value, and dividing the
 /// integer result by the exact power of ten is correctly rounded, as
 /// Python's `strtod` of the decimal string is. Near a tie, format exactly.
-fn py_round(x: f64, digits: i32) -> f64 {
+fn py_round(x: f64, digits: usize) -> f64 {
     if x == 0.0 || !x.is_finite() {
         return x;
     }
-    let scale = 10f64.powi(digits);
+    // Exact powers of ten; `digits` is 3 or 4 here.
+    const SCALES: [f64; 5] = [1.0, 10.0, 100.0, 1e3, 1e4];
+    let scale = SCALES[digits];
     let y = x * scale;
     let distance_to_tie = (y - y.trunc()).abs() - 0.5;
     if y.abs() < 1e15 && distance_to_tie.abs() > 1e-6 {
-        return y.round() / scale;
+        // Away from a tie every rounding mode agrees; ties-to-even is one
+        // instruction in wasm (`f64.nearest`), half-away-from-zero a libm call.
+        return y.round_ties_even() / scale;
     }
-    let digits = digits as usize;
     format!("{x:.digits$}").parse().unwrap_or(x)
 }
 
