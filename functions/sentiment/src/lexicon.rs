@@ -48,6 +48,7 @@ fn probe(slots: &[u16], bits: u32, key: &[u8], is_key: impl Fn(usize) -> bool) -
 }
 
 /// The entry of a lower-cased word, if VADER knows it.
+#[inline(always)]
 pub fn word(lower: &str) -> Option<&'static Entry> {
     probe(&WORD_SLOTS, WORD_BITS, lower.as_bytes(), |i| {
         same_bytes(WORDS[i].0.as_bytes(), lower.as_bytes())
