@@ -30,7 +30,7 @@ const SPECIAL_CASES: &[(&[&str], f64)] = &[
     (&["beating", "heart"], 3.5),
 ];
 
-/// The multi-word entries of [`BOOSTERS`], as word pairs.
+/// The multi-word entries of [`BOOSTERS`](crate::rule_words::BOOSTERS), as word pairs.
 const MULTIWORD_BOOSTERS: &[([&str; 2], f64)] = &[
     (["just", "enough"], B_DECR),
     (["kind", "of"], B_DECR),
@@ -100,9 +100,12 @@ impl PythonSum {
 #[derive(Default)]
 pub struct Vader {
     sum: PythonSum,
-    /// The words of the text being scored, lower-cased one after another.
+    /// The text being scored, ASCII-lower-cased, then the words whose
+    /// Python lower-casing differs from that ([`split_words`]).
     lowered: String,
+    /// Its words, as spans of `lowered`.
     words: Vec<Word>,
+    /// One valence per word.
     sentiments: Vec<f64>,
 }
 
@@ -144,7 +147,7 @@ impl Vader {
 
     /// `SentimentIntensityAnalyzer.polarity_scores`.
     pub fn polarity_scores(&mut self, text: &str) -> Polarity {
-        // ASCII text (most tweets) has no emoji and takes a byte-level path.
+        // ASCII text (most tweets) has no emoji to replace.
         let ascii = is_ascii(text.as_bytes());
         let text = if ascii {
             Cow::Borrowed(text)
