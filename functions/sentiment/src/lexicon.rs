@@ -51,9 +51,9 @@ fn probe(slots: &[u16], bits: u32, key: &[u8], is_key: impl Fn(usize) -> bool) -
 /// tokenizer: out of line, a sixth of the component's samples sat on the
 /// return from this call.
 #[inline(always)]
-pub fn word(lower: &str) -> Option<&'static Entry> {
-    probe(&WORD_SLOTS, WORD_BITS, lower.as_bytes(), |i| {
-        same_bytes(WORDS[i].0.as_bytes(), lower.as_bytes())
+pub fn word(lower: &[u8]) -> Option<&'static Entry> {
+    probe(&WORD_SLOTS, WORD_BITS, lower, |i| {
+        same_bytes(WORDS[i].0.as_bytes(), lower)
     })
     .map(|i| &WORDS[i].1)
 }
@@ -121,10 +121,10 @@ mod tests {
         }
         assert_eq!(WORDS.len(), words.len());
         for (w, entry) in &words {
-            assert_eq!(word(w), Some(entry), "{w:?}");
+            assert_eq!(word(w.as_bytes()), Some(entry), "{w:?}");
         }
         for absent in ["", "zzzz", "goodd", "GOOD", "n't"] {
-            assert_eq!(word(absent), None, "{absent:?}");
+            assert_eq!(word(absent.as_bytes()), None, "{absent:?}");
         }
 
         let mut emojis: HashMap<char, &str> = HashMap::new();

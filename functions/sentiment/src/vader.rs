@@ -38,10 +38,15 @@ const MULTIWORD_BOOSTERS: &[([&str; 2], f64)] = &[
 ];
 
 /// The special case a word sequence makes, if any.
-fn special_case(sequence: &[&str]) -> Option<f64> {
+fn special_case(sequence: &[&[u8]]) -> Option<f64> {
     SPECIAL_CASES
         .iter()
-        .find(|(words, _)| *words == sequence)
+        .find(|(words, _)| {
+            words
+                .iter()
+                .map(|w| w.as_bytes())
+                .eq(sequence.iter().copied())
+        })
         .map(|&(_, valence)| valence)
 }
 
@@ -102,7 +107,7 @@ pub struct Vader {
     sum: PythonSum,
     /// The text being scored, ASCII-lower-cased, then the words whose
     /// Python lower-casing differs from that ([`split_words`]).
-    lowered: String,
+    lowered: Vec<u8>,
     /// Its words, as spans of `lowered`.
     words: Vec<Word>,
     /// One valence per word.
@@ -220,7 +225,7 @@ fn replace_emoji<'t>(text: &'t str) -> Cow<'t, str> {
     }
 }
 
-fn sentiment_valence(lowered: &str, words: &[Word], i: usize, is_cap_diff: bool) -> f64 {
+fn sentiment_valence(lowered: &[u8], words: &[Word], i: usize, is_cap_diff: bool) -> f64 {
     let word = &words[i];
     let Some(base) = word.valence() else {
         return 0.0;
@@ -284,7 +289,7 @@ fn negation_check(valence: f64, words: &[Word], start_i: usize, i: usize) -> f64
     }
 }
 
-fn special_idioms_check(mut valence: f64, lowered: &str, words: &[Word], i: usize) -> f64 {
+fn special_idioms_check(mut valence: f64, lowered: &[u8], words: &[Word], i: usize) -> f64 {
     let lower = |k: usize| &lowered[words[k].start..words[k].end];
     // Every idiom and multi-word booster is made of these words: skip the
     // string building when none of the six words around `i` is one.
@@ -292,7 +297,7 @@ fn special_idioms_check(mut valence: f64, lowered: &str, words: &[Word], i: usiz
     if !words[window].iter().any(|w| w.entry.idiom) {
         return valence;
     }
-    let sequences: [&[&str]; 5] = [
+    let sequences: [&[&[u8]]; 5] = [
         &[lower(i - 1), lower(i)],
         &[lower(i - 2), lower(i - 1), lower(i)],
         &[lower(i - 2), lower(i - 1)],
@@ -315,7 +320,10 @@ fn special_idioms_check(mut valence: f64, lowered: &str, words: &[Word], i: usiz
     // The reference also looks the three words before up in BOOSTER_DICT,
     // but no booster has three words, so only the two pairs can match.
     for pair in [[lower(i - 3), lower(i - 2)], [lower(i - 2), lower(i - 1)]] {
-        if let Some(&(_, b)) = MULTIWORD_BOOSTERS.iter().find(|(words, _)| *words == pair) {
+        if let Some(&(_, b)) = MULTIWORD_BOOSTERS
+            .iter()
+            .find(|(words, _)| words[0].as_bytes() == pair[0] && words[1].as_bytes() == pair[1])
+        {
             valence += b;
         }
     }
@@ -458,12 +466,11 @@ fn py_round(x: f64, digits: usize) -> f64 {
 }
 
 /// The word `lowered[start..end]`, looked up once in the lexicon and rule lists.
-fn word(lowered: &str, start: usize, end: usize, upper: bool, apostrophe: bool) -> Word {
+fn word(lowered: &[u8], start: usize, end: usize, upper: bool, apostrophe: bool) -> Word {
     let lower = &lowered[start..end];
     let entry = lexicon::word(lower).unwrap_or(&lexicon::UNKNOWN);
     // "n't" needs an apostrophe, which the tokenizer has already looked for.
-    let negation =
-        entry.negation || (apostrophe && lower.as_bytes().windows(3).any(|w| w == b"n't"));
+    let negation = entry.negation || (apostrophe && lower.windows(3).any(|w| w == b"n't"));
     Word {
         start,
         end,
@@ -536,12 +543,12 @@ fn space_at(text: &str, i: usize) -> Option<usize> {
 /// into `lowered` at once, so most words are spans of it; a word with an
 /// upper-case non-ASCII character is lower-cased as Python does and
 /// appended after it. Returns how many words are upper-case.
-fn split_words(text: &str, lowered: &mut String, words: &mut Vec<Word>) -> usize {
+fn split_words(text: &str, lowered: &mut Vec<u8>, words: &mut Vec<Word>) -> usize {
     let bytes = text.as_bytes();
     let class = |i: usize| CLASSES[usize::from(bytes[i])];
+    // Copied and lower-cased in one vectorized pass (no `memory.copy` call).
     lowered.clear();
-    lowered.push_str(text);
-    lowered.make_ascii_lowercase();
+    lowered.extend(bytes.iter().map(u8::to_ascii_lowercase));
     words.clear();
     let mut upper_words = 0;
     let mut i = 0;
@@ -596,7 +603,7 @@ fn split_words(text: &str, lowered: &mut String, words: &mut Vec<Word>) -> usize
             Cow::Borrowed(_) => words.push(word(lowered, start, end, upper, apostrophe)),
             Cow::Owned(lower) => {
                 let at = lowered.len();
-                lowered.push_str(&lower);
+                lowered.extend_from_slice(lower.as_bytes());
                 words.push(word(lowered, at, lowered.len(), upper, apostrophe));
             }
         }
@@ -680,11 +687,16 @@ mod tests {
 
     /// The words `split_words` makes of `text`: lower-cased, with `isupper()`.
     fn split(text: &str) -> Vec<(String, bool)> {
-        let (mut lowered, mut words) = (String::new(), Vec::new());
+        let (mut lowered, mut words) = (Vec::new(), Vec::new());
         split_words(text, &mut lowered, &mut words);
         words
             .iter()
-            .map(|w| (lowered[w.start..w.end].to_owned(), w.upper))
+            .map(|w| {
+                (
+                    String::from_utf8_lossy(&lowered[w.start..w.end]).into_owned(),
+                    w.upper,
+                )
+            })
             .collect()
     }
 
