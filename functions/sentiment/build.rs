@@ -1,9 +1,8 @@
 //! Builds the lexicon tables at compile time (`$OUT_DIR/lexicon_table.rs`),
 //! so a fresh instance scores its first text without parsing 11,000 lines:
 //! every word VADER knows (lexicon valence, booster, negation, idiom, rule
-//! keyword) and
-//! every single-code-point emoji, each in an open-addressing table hashed
-//! by `src/lexicon_hash.rs`.
+//! keyword) and every single-code-point emoji, each in an open-addressing
+//! table hashed by `src/lexicon_hash.rs`.
 
 #[allow(dead_code)]
 #[path = "src/lexicon_hash.rs"]

@@ -74,28 +74,24 @@ pub enum PythonSum {
     Compensated,
 }
 
-impl PythonSum {
-    fn sum(self, values: &[f64]) -> f64 {
-        match self {
-            PythonSum::Plain => values.iter().fold(0.0, |acc, v| acc + v),
-            PythonSum::Compensated => {
-                let (mut sum, mut c) = (0.0f64, 0.0f64);
-                for &x in values {
-                    let t = sum + x;
-                    if sum.abs() >= x.abs() {
-                        c += (sum - t) + x;
-                    } else {
-                        c += (x - t) + sum;
-                    }
-                    sum = t;
-                }
-                if c != 0.0 && c.is_finite() {
-                    sum + c
-                } else {
-                    sum
-                }
-            }
+/// `sum()` of floats as CPython 3.12+ computes it: Neumaier-compensated.
+/// (The plain left fold of 3.11 and before is summed in [`score_valence`]'s
+/// pass over the valences.)
+fn compensated_sum(values: &[f64]) -> f64 {
+    let (mut sum, mut c) = (0.0f64, 0.0f64);
+    for &x in values {
+        let t = sum + x;
+        if sum.abs() >= x.abs() {
+            c += (sum - t) + x;
+        } else {
+            c += (x - t) + sum;
         }
+        sum = t;
+    }
+    if c != 0.0 && c.is_finite() {
+        sum + c
+    } else {
+        sum
     }
 }
 
@@ -188,11 +184,9 @@ impl Vader {
 }
 
 /// Replaces each emoji code point by its description, as the reference's
-/// character loop does, copying the text between emoji in bulk.
+/// character loop does, copying the text between emoji in bulk. (The caller
+/// skips ASCII text, which has none.)
 fn replace_emoji<'t>(text: &'t str) -> Cow<'t, str> {
-    if text.is_ascii() {
-        return Cow::Borrowed(text);
-    }
     let mut out: Option<String> = None;
     let mut copied = 0;
     let mut after_emoji = false;
@@ -401,7 +395,7 @@ fn score_valence(sentiments: &[f64], sum: PythonSum, text: &str) -> Polarity {
     }
     let mut sum_s = match sum {
         PythonSum::Plain => plain_sum,
-        PythonSum::Compensated => sum.sum(sentiments),
+        PythonSum::Compensated => compensated_sum(sentiments),
     };
     let (exclamations, qm_count) = count_exclamations_and_questions(text.as_bytes());
     let ep = (exclamations.min(4)) as f64 * 0.292;
