@@ -21,8 +21,8 @@ pub fn weighted_rows(out: &mut [f32], rows: &[&[f32]], weights: &[f32]) {
                 .try_into()
                 .expect("rows are as long as out")
         };
-        // Two weights per iteration (half the loop back-edges, each an
-        // epoch check in wasm), adding in the same order as one at a time.
+        // Four weights per iteration (a quarter of the loop back-edges, each
+        // an epoch check in wasm), adding in the same order as one at a time.
         let (row_quads, weight_quads) = (rows.chunks_exact(4), weights.chunks_exact(4));
         let (last_rows, last_weights) = (row_quads.remainder(), weight_quads.remainder());
         for (r, w) in row_quads.zip(weight_quads) {
