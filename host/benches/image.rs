@@ -1,7 +1,8 @@
 //! `image-filter` side by side, in one run, on one 12-megapixel JPEG:
 //! decode → grayscale → blur σ=2 → resize to 1024 wide → encode JPEG q85,
 //! in the component (wasmtime, fresh instance per round, the typed `apply`
-//! export), the same Rust code built natively, and Pillow (PyPI) running
+//! export; once as `cloudfn invoke` runs it, without epoch checks, once as
+//! `cloudfn up` does, with them), the same Rust code built natively, and Pillow (PyPI) running
 //! the same pipeline. Also reports the component's peak linear memory.
 //! Run with `cargo bench -p cloudfn-host --bench image` (needs
 //! `pip install pillow`). Not run in CI.
@@ -10,7 +11,7 @@
 #[path = "../../tests/e2e/common.rs"]
 mod common;
 
-use cloudfn_host::engine::Runtime;
+use cloudfn_host::engine::{Interruption, Runtime};
 use cloudfn_host::limits::Limits;
 use cloudfn_host::manifest::Manifest;
 use image::{DynamicImage, Rgb, RgbImage};
@@ -31,6 +32,21 @@ mod bindings {
 const WIDTH: u32 = 4000;
 const HEIGHT: u32 = 3000;
 const ROUNDS: usize = 5;
+
+/// The two ways the host runs guest code: without epoch checks where one
+/// call has the process to itself (`cloudfn invoke`, `cloudfn stream`; a
+/// watchdog ends the process at the timeout), and with them in the shared
+/// server (`cloudfn up`), where one instance's timeout must not stop others.
+const ENGINES: [(&str, Interruption); 2] = [
+    (
+        "component apply (cloudfn invoke: no epochs)",
+        Interruption::Process,
+    ),
+    (
+        "component apply (cloudfn up: epoch checks)",
+        Interruption::Epoch,
+    ),
+];
 
 /// A deterministic photo-like 4000x3000 picture: smooth multi-octave value
 /// noise in three channels plus fine grain, so the JPEG carries realistic
@@ -100,13 +116,18 @@ fn main() {
         input.len() as f64 / 1e6
     );
 
-    // The component, through wasmtime: a fresh instance per round.
+    // The component, through wasmtime: a fresh instance per round, in both engine configurations.
     let manifest = Manifest::load(common::product_manifest()).expect("product manifest");
-    let runtime = Runtime::new(Limits::default(), None).expect("engine");
-    let component = runtime
-        .load(&manifest, "image-filter")
-        .expect("image-filter component");
-    let pre = bindings::ImageFilterPre::new(component.instance_pre.clone()).expect("typed exports");
+    let engines = ENGINES.map(|(_, interruption)| {
+        let runtime =
+            Runtime::with_interruption(Limits::default(), None, interruption).expect("engine");
+        let component = runtime
+            .load(&manifest, "image-filter")
+            .expect("image-filter component");
+        let pre =
+            bindings::ImageFilterPre::new(component.instance_pre.clone()).expect("typed exports");
+        (runtime, component, pre)
+    });
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -125,9 +146,10 @@ fn main() {
         format: Some(wit::Format::Jpeg),
         quality: Some(85),
     };
-    let run_component = |ops: &[wit::Op]| {
+    let run_component = |engine: usize, ops: &[wit::Op]| {
+        let (runtime, component, pre) = &engines[engine];
         tokio.block_on(async {
-            let mut store = runtime.new_store(&component).expect("store");
+            let mut store = runtime.new_store(component).expect("store");
             let usage = store.data().limiter.usage();
             let filter = pre.instantiate_async(&mut store).await.expect("instance");
             let out = filter
@@ -139,13 +161,15 @@ fn main() {
             (out.data, usage.peak())
         })
     };
-    let mut wasm_runs = Vec::new();
+    let mut wasm_runs = [Vec::new(), Vec::new()];
     let mut peak = 0;
-    let mut wasm_out = Vec::new();
-    for _ in 0..ROUNDS {
-        let started = Instant::now();
-        (wasm_out, peak) = run_component(&wit_ops);
-        wasm_runs.push(started.elapsed());
+    let mut wasm_outs = [Vec::new(), Vec::new()];
+    for (engine, runs) in wasm_runs.iter_mut().enumerate() {
+        for _ in 0..ROUNDS {
+            let started = Instant::now();
+            (wasm_outs[engine], peak) = run_component(engine, &wit_ops);
+            runs.push(started.elapsed());
+        }
     }
 
     // The same Rust code, native.
@@ -171,7 +195,9 @@ fn main() {
             .data;
         native_runs.push(started.elapsed());
     }
-    assert_eq!(wasm_out, native_out, "component and native outputs differ");
+    for wasm_out in &wasm_outs {
+        assert_eq!(wasm_out, &native_out, "component and native outputs differ");
+    }
 
     // Pillow, same bytes, same pipeline, best of the same rounds.
     let path = std::env::temp_dir().join("cloudfn-image-bench.jpg");
@@ -244,47 +270,54 @@ print(best, PIL.__version__, im.size[0], im.size[1])
                     .collect(),
             )
         };
-        let w = time(&|| {
-            run_component(wit_stage);
+        let wasm = [0, 1].map(|engine| {
+            time(&|| {
+                run_component(engine, wit_stage);
+            })
         });
         let nat = time(&|| {
             image_filter::apply(&input, stage, output, &image_filter::Limits::default())
                 .expect("native pipeline");
         });
-        breakdown.push((*name, w, nat));
+        breakdown.push((*name, wasm, nat));
     }
 
-    let (wasm, native) = (best(wasm_runs), best(native_runs));
+    let native = best(native_runs);
+    let wasm = wasm_runs.map(best);
     println!(
         "output: {}x{} JPEG, {} bytes; best of {ROUNDS} rounds",
         size.0,
         size.1,
         native_out.len()
     );
-    println!("{:<44} {:>9}", "implementation", "ms");
-    for (name, d) in [
-        ("component apply (wasmtime, fresh instance)", wasm),
-        ("same Rust code, native", native),
-        (&*format!("Pillow {pillow_version} (python3)"), python),
-    ] {
-        println!("{name:<44} {:>9.1}", d.as_secs_f64() * 1e3);
+    println!("{:<46} {:>9}", "implementation", "ms");
+    let pillow = format!("Pillow {pillow_version} (python3)");
+    for (name, d) in ENGINES
+        .iter()
+        .map(|(name, _)| *name)
+        .zip(wasm)
+        .chain([("same Rust code, native", native), (&*pillow, python)])
+    {
+        println!("{name:<46} {:>9.1}", d.as_secs_f64() * 1e3);
     }
-    println!(
-        "component / native: {:.2} (target <= 1.5)",
-        wasm.as_secs_f64() / native.as_secs_f64()
-    );
-    println!(
-        "Pillow / component: {:.2} (target > 1)",
-        python.as_secs_f64() / wasm.as_secs_f64()
-    );
-    println!("where the time goes, best of 3 (ms):  component   native   ratio");
-    for (name, w, nat) in breakdown {
+    for ((name, _), wasm) in ENGINES.iter().zip(wasm) {
         println!(
-            "  {:<34} {:>9.1} {:>8.1} {:>7.2}",
+            "{name}: / native {:.2} (target <= 1.5); Pillow / component {:.2} (target > 1)",
+            wasm.as_secs_f64() / native.as_secs_f64(),
+            python.as_secs_f64() / wasm.as_secs_f64()
+        );
+    }
+    println!("where the time goes, best of 3 (ms): no epochs   epochs   native   ratios");
+    for (name, [plain, epochs], nat) in breakdown {
+        let ms = |d: Duration| d.as_secs_f64() * 1e3;
+        println!(
+            "  {:<34} {:>9.1} {:>8.1} {:>8.1}   {:.2} {:.2}",
             name,
-            w.as_secs_f64() * 1e3,
-            nat.as_secs_f64() * 1e3,
-            w.as_secs_f64() / nat.as_secs_f64()
+            ms(plain),
+            ms(epochs),
+            ms(nat),
+            ms(plain) / ms(nat),
+            ms(epochs) / ms(nat)
         );
     }
     let budget = 4 * 3 * u64::from(WIDTH) * u64::from(HEIGHT);

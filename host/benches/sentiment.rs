@@ -1,14 +1,15 @@
 //! `sentiment` throughput side by side, in one run, on the same 10,000
 //! tweet-like texts: `score-batch` in the component (wasmtime, fresh
-//! instance), the same Rust code built natively, and vaderSentiment 3.3.2 in
-//! Python. Run with `cargo bench -p cloudfn-host --bench sentiment`
+//! instance; once as `cloudfn invoke` runs it, without epoch checks, once as
+//! `cloudfn up` does, with them), the same Rust code built natively, and
+//! vaderSentiment 3.3.2 in Python. Run with `cargo bench -p cloudfn-host --bench sentiment`
 //! (needs `pip install vaderSentiment==3.3.2`). Not run in CI.
 
 #[allow(dead_code)]
 #[path = "../../tests/e2e/common.rs"]
 mod common;
 
-use cloudfn_host::engine::Runtime;
+use cloudfn_host::engine::{Interruption, Runtime};
 use cloudfn_host::limits::Limits;
 use cloudfn_host::manifest::Manifest;
 use std::process::Command;
@@ -23,8 +24,23 @@ mod bindings {
     });
 }
 
+/// The two ways the host runs guest code: without epoch checks where one
+/// call has the process to itself (`cloudfn invoke`, `cloudfn stream`; a
+/// watchdog ends the process at the timeout), and with them in the shared
+/// server (`cloudfn up`), where one instance's timeout must not stop others.
+const ENGINES: [(&str, Interruption); 2] = [
+    (
+        "component score-batch (cloudfn invoke: no epochs)",
+        Interruption::Process,
+    ),
+    (
+        "component score-batch (cloudfn up: epoch checks)",
+        Interruption::Epoch,
+    ),
+];
+
 const TEXTS: usize = 10_000;
-const ROUNDS: usize = 5;
+const ROUNDS: usize = 10;
 
 /// 10,000 tweet-like texts: the parity corpus's short texts, cycled, each made distinct.
 fn texts() -> Vec<String> {
@@ -51,40 +67,48 @@ fn best(mut runs: Vec<Duration>) -> Duration {
 fn main() {
     let texts = texts();
 
-    // The component, through wasmtime: a fresh instance per round, one score-batch call.
+    // The component, through wasmtime: a fresh instance per round, one
+    // score-batch call, in both engine configurations, rounds interleaved.
     let manifest = Manifest::load(common::product_manifest()).expect("product manifest");
-    let runtime = Runtime::new(Limits::default(), None).expect("engine");
-    let component = runtime
-        .load(&manifest, "sentiment")
-        .expect("sentiment component");
+    let engines = ENGINES.map(|(_, interruption)| {
+        let runtime =
+            Runtime::with_interruption(Limits::default(), None, interruption).expect("engine");
+        let component = runtime
+            .load(&manifest, "sentiment")
+            .expect("sentiment component");
+        let pre =
+            bindings::SentimentPre::new(component.instance_pre.clone()).expect("typed exports");
+        (runtime, component, pre)
+    });
     let tokio = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("tokio");
     let empty: Vec<String> = Vec::new();
-    let pre = bindings::SentimentPre::new(component.instance_pre.clone()).expect("typed exports");
-    let mut wasm_runs = Vec::new();
-    let mut setup_runs = Vec::new();
-    let mut checksum_wasm = 0.0;
-    for round in 0..ROUNDS * 2 {
-        // Odd rounds time the fixed cost alone: instantiation and the lexicon load (an empty batch).
-        let batch = if round % 2 == 0 { &texts } else { &empty };
-        let started = Instant::now();
-        let checksum = tokio.block_on(async {
-            let mut store = runtime.new_store(&component).expect("store");
-            let sentiment = pre.instantiate_async(&mut store).await.expect("instance");
-            let scores = sentiment
-                .cloudfn_sentiment_scorer()
-                .call_score_batch(&mut store, batch)
-                .await
-                .expect("score-batch call");
-            scores.iter().map(|s| s.compound).sum::<f64>()
-        });
-        if round % 2 == 0 {
-            wasm_runs.push(started.elapsed());
-            checksum_wasm = checksum;
-        } else {
-            setup_runs.push(started.elapsed());
+    let mut wasm_runs = [Vec::new(), Vec::new()];
+    let mut setup_runs = [Vec::new(), Vec::new()];
+    let mut checksums_wasm = [0.0; 2];
+    for (e, (runtime, component, pre)) in engines.iter().enumerate() {
+        for round in 0..ROUNDS * 2 {
+            // Odd rounds time the fixed cost alone: instantiation and the lexicon load (an empty batch).
+            let batch = if round % 2 == 0 { &texts } else { &empty };
+            let started = Instant::now();
+            let checksum = tokio.block_on(async {
+                let mut store = runtime.new_store(component).expect("store");
+                let sentiment = pre.instantiate_async(&mut store).await.expect("instance");
+                let scores = sentiment
+                    .cloudfn_sentiment_scorer()
+                    .call_score_batch(&mut store, batch)
+                    .await
+                    .expect("score-batch call");
+                scores.iter().map(|s| s.compound).sum::<f64>()
+            });
+            if round % 2 == 0 {
+                wasm_runs[e].push(started.elapsed());
+                checksums_wasm[e] = checksum;
+            } else {
+                setup_runs[e].push(started.elapsed());
+            }
         }
     }
 
@@ -97,10 +121,12 @@ fn main() {
         checksum_native = texts.iter().map(|t| scorer.score(t).compound).sum();
         native_runs.push(started.elapsed());
     }
-    assert!(
-        (checksum_wasm - checksum_native).abs() < 1e-9,
-        "component and native disagree"
-    );
+    for checksum_wasm in checksums_wasm {
+        assert!(
+            (checksum_wasm - checksum_native).abs() < 1e-9,
+            "component and native disagree"
+        );
+    }
 
     // vaderSentiment 3.3.2 in Python, same texts, best of the same rounds.
     let input = std::env::temp_dir().join("cloudfn-sentiment-bench.json");
@@ -141,31 +167,31 @@ print(best, total)
         "python and rust disagree"
     );
 
-    let (wasm, native) = (best(wasm_runs), best(native_runs));
+    let native = best(native_runs);
+    let wasm = wasm_runs.map(best);
     let rate = |d: Duration| TEXTS as f64 / d.as_secs_f64();
     println!("{TEXTS} texts, best of {ROUNDS} rounds (scorer construction included)");
-    println!("{:<40} {:>10} {:>14}", "implementation", "ms", "texts/s");
-    for (name, d) in [
-        ("component score-batch (wasmtime)", wasm),
+    println!("{:<52} {:>8} {:>12}", "implementation", "ms", "texts/s");
+    for (name, d) in ENGINES.iter().map(|(name, _)| *name).zip(wasm).chain([
         ("same Rust code, native", native),
         ("vaderSentiment 3.3.2 (Python)", python),
-    ] {
+    ]) {
         println!(
-            "{name:<40} {:>10.1} {:>14.0}",
+            "{name:<52} {:>8.1} {:>12.0}",
             d.as_secs_f64() * 1000.0,
             rate(d)
         );
     }
-    println!(
-        "of the component's time, instantiation and lexicon load (an empty batch): {:.1} ms",
-        best(setup_runs).as_secs_f64() * 1000.0
-    );
-    println!(
-        "component vs Python: {:.1}x the throughput",
-        python.as_secs_f64() / wasm.as_secs_f64()
-    );
-    println!(
-        "component / native time ratio: {:.2}",
-        wasm.as_secs_f64() / native.as_secs_f64()
-    );
+    for (((name, _), wasm), setup) in ENGINES.iter().zip(wasm).zip(setup_runs) {
+        println!("{name}:");
+        println!(
+            "  instantiation and lexicon load (an empty batch): {:.1} ms",
+            best(setup).as_secs_f64() * 1000.0
+        );
+        println!(
+            "  vs Python: {:.1}x the throughput; / native time ratio: {:.2}",
+            python.as_secs_f64() / wasm.as_secs_f64(),
+            wasm.as_secs_f64() / native.as_secs_f64()
+        );
+    }
 }

@@ -2,7 +2,8 @@
 //! interface, with arguments and results in WAVE, the WebAssembly Value
 //! Encoding (`"text"`, `42`, `[1, 2]`, `{name: "x"}`, `some(1)`, `ok("y")`).
 
-use crate::engine::{LoadedComponent, Runtime};
+use crate::engine::watchdog::Watchdog;
+use crate::engine::{Interruption, LoadedComponent, Runtime};
 use wasmtime::component::types::ComponentItem;
 use wasmtime::component::{Type, Val};
 
@@ -151,6 +152,12 @@ pub fn resolve(
 }
 
 /// Calls `spec` with WAVE `args` in a fresh instance; returns each result in WAVE.
+///
+/// With a runtime of [`Interruption::Process`] (what `cloudfn invoke` uses:
+/// one call per process, guest code without epoch checks), a call that
+/// overruns the timeout ends the process with
+/// [`TIMEOUT_STATUS`](crate::engine::watchdog::TIMEOUT_STATUS); with
+/// [`Interruption::Epoch`] it returns [`InvokeError::Call`].
 pub async fn invoke(
     runtime: &Runtime,
     component: &LoadedComponent,
@@ -165,6 +172,16 @@ pub async fn invoke(
     let mut store = runtime
         .new_store(component)
         .map_err(|e| call_err(format!("{e:#}")))?;
+    let watchdog = match runtime.interruption() {
+        Interruption::Process => {
+            let watchdog = Watchdog::start(runtime.limits().timeout, format!("`{function}`"))
+                .map_err(|e| call_err(format!("cannot start the watchdog: {e}")))?;
+            // Instantiation runs guest code too.
+            watchdog.call_started();
+            Some(watchdog)
+        }
+        Interruption::Epoch => None,
+    };
     let instance = component
         .instance_pre
         .instantiate_async(&mut store)
@@ -214,6 +231,9 @@ pub async fn invoke(
         }
         Ok(Err(e)) => return Err(call_err(format!("{e:#}"))),
         Err(_) => return Err(call_err(format!("timed out after {timeout:?} (--timeout)"))),
+    }
+    if let Some(watchdog) = &watchdog {
+        watchdog.call_ended();
     }
     results
         .iter()

@@ -1,8 +1,9 @@
 //! The command line: manifest errors, missing components, a busy port,
-//! `build`, `up --build` and `invoke`.
+//! `build`, `up --build` and `invoke` (with its watchdog).
 
-use crate::common::{HostBuilder, cloudfn, fixture_wasm, fixtures};
+use crate::common::{CLOUDFN, HostBuilder, cloudfn, fixture_wasm, fixtures};
 use std::path::Path;
+use std::time::Duration;
 
 const HEADER: &str = "spin_manifest_version = 2\n\n[application]\nname = \"t\"\n\n";
 
@@ -194,6 +195,42 @@ fn invoke_calls_typed_exports_with_wave_values() {
         stderr.contains("exports no function `nope`; it exports: cloudfn:fixture/calc@0.1.0#sum,"),
         "{stderr}"
     );
+}
+
+#[test]
+fn invoke_past_the_timeout_is_stopped_by_the_watchdog() {
+    let dir = fixtures();
+    let started = std::time::Instant::now();
+    let output = std::process::Command::new(CLOUDFN)
+        .args(["invoke", "-f", "spin.toml", "--no-cache", "--timeout", "1s"])
+        .args(["typed", "spin", "18446744073709551615"])
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run cloudfn");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(124), "{stderr}");
+    assert_eq!(
+        stderr,
+        "error: `cloudfn:fixture/calc@0.1.0#spin` ran longer than the timeout (1s, --timeout); stopped\n"
+    );
+    assert!(output.stdout.is_empty());
+    assert!(started.elapsed() < Duration::from_secs(30));
+    // A call within the timeout is unaffected.
+    let (ok, stdout, stderr) = cloudfn(
+        &[
+            "invoke",
+            "-f",
+            "spin.toml",
+            "--no-cache",
+            "typed",
+            "spin",
+            "3",
+        ],
+        dir,
+    );
+    assert!(ok, "{stderr}");
+    assert_ne!(stdout, "", "{stderr}");
 }
 
 #[test]

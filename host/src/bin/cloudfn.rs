@@ -212,7 +212,9 @@ async fn up(args: UpArgs) -> Result<()> {
 
 async fn invoke(args: InvokeArgs) -> Result<()> {
     let manifest = Manifest::load(&args.manifest.manifest)?;
-    let runtime = args.engine.runtime(Interruption::Epoch)?;
+    // One call per process: no epoch checks in guest code, a watchdog ends
+    // the process at the timeout.
+    let runtime = args.engine.runtime(Interruption::Process)?;
     let component = runtime.load(&manifest, &args.component)?;
     let results =
         cloudfn_host::invoke::invoke(&runtime, &component, &args.function, &args.args).await?;

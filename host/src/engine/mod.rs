@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod state;
+pub mod watchdog;
 
 use crate::limits::{Limits, format_size};
 use crate::manifest::{FileMount, Manifest};

@@ -24,10 +24,9 @@ use crate::bindings::index_map::IndexMapPre;
 use crate::bindings::index_reduce::IndexReducePre;
 use crate::bindings::streaming_phase::StreamingPhasePre;
 use crate::bindings::streaming_phase::cloudfn::mapreduce::types::Error as PhaseError;
+use crate::engine::watchdog::Watchdog;
 use crate::engine::{Interruption, LoadedComponent, Runtime};
 use std::io::{Read, Write};
-use std::sync::mpsc;
-use std::time::Duration;
 
 /// Bytes of input per call into the component.
 pub const CHUNK: usize = 1 << 20;
@@ -117,40 +116,11 @@ fn phase_err(e: PhaseError) -> StreamError {
     }
 }
 
-/// Exit status of a stream stopped by the watchdog, as `timeout(1)`.
-pub const TIMEOUT_STATUS: i32 = 124;
-
-/// Starts the watchdog of a runtime without epoch interruption: send `true`
-/// when a call into the component starts and `false` when it returns; a call
-/// that runs longer than `timeout` ends the process with [`TIMEOUT_STATUS`].
-fn watchdog(timeout: Duration) -> std::io::Result<mpsc::Sender<bool>> {
-    let (calls, watched) = mpsc::channel::<bool>();
-    std::thread::Builder::new()
-        .name("cloudfn-watchdog".into())
-        .spawn(move || {
-            while let Ok(started) = watched.recv() {
-                if !started {
-                    continue;
-                }
-                match watched.recv_timeout(timeout) {
-                    Ok(_) => {}
-                    Err(mpsc::RecvTimeoutError::Timeout) => {
-                        eprintln!(
-                            "error: a call into the component ran longer than the timeout ({timeout:?}); stream stopped"
-                        );
-                        std::process::exit(TIMEOUT_STATUS);
-                    }
-                    Err(mpsc::RecvTimeoutError::Disconnected) => return,
-                }
-            }
-        })?;
-    Ok(calls)
-}
-
 /// Runs `component` as the `phase` of a streaming job from `input` to `output`.
 ///
 /// With a runtime of [`Interruption::Process`], a call into the component
-/// that overruns the timeout ends the process (status [`TIMEOUT_STATUS`]);
+/// that overruns the timeout ends the process (status
+/// [`TIMEOUT_STATUS`](crate::engine::watchdog::TIMEOUT_STATUS));
 /// with [`Interruption::Epoch`] it traps and `run` returns [`StreamError::Call`].
 pub async fn run(
     runtime: &Runtime,
@@ -179,13 +149,16 @@ pub async fn run(
     let mut store = runtime.new_store(component).map_err(call_err)?;
     let ticks = runtime.timeout_ticks();
     let watchdog = match runtime.interruption() {
-        Interruption::Process => Some(watchdog(runtime.limits().timeout)?),
+        Interruption::Process => Some(Watchdog::start(
+            runtime.limits().timeout,
+            "a call into the component".into(),
+        )?),
         Interruption::Epoch => None,
     };
     // Arms the deadline of one call: an epoch deadline, or the watchdog.
     let arm = |store: &mut wasmtime::Store<_>, calling: bool| match &watchdog {
-        // The watchdog lives as long as the process; a send cannot fail.
-        Some(watchdog) => drop(watchdog.send(calling)),
+        Some(watchdog) if calling => watchdog.call_started(),
+        Some(watchdog) => watchdog.call_ended(),
         None => store.set_epoch_deadline(ticks),
     };
     arm(&mut store, true);

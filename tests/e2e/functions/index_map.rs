@@ -174,6 +174,6 @@ fn index_map_stream_is_stopped_at_the_timeout() {
     assert_eq!(status.code(), Some(124), "{stderr}");
     assert_eq!(
         stderr,
-        "error: a call into the component ran longer than the timeout (1ms); stream stopped\n"
+        "error: a call into the component ran longer than the timeout (1ms, --timeout); stopped\n"
     );
 }
