@@ -37,7 +37,7 @@ use zune_core::log::debug;
 use zune_core::options::DecoderOptions;
 
 use crate::decoder::IDCTPtr;
-use crate::idct::scalar::{idct_int, idct_int_1x1};
+use crate::idct::scalar::idct_int_1x1;
 
 #[cfg(feature = "x86")]
 pub mod avx2;
@@ -45,6 +45,21 @@ pub mod avx2;
 pub mod neon;
 
 pub mod scalar;
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+pub mod wasm32;
+
+/// The IDCT without runtime feature detection: SIMD128 on wasm32 built with
+/// it (bit-identical to the scalar one), scalar elsewhere.
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+const PORTABLE_IDCT: IDCTPtr = wasm32::idct_simd128;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+const PORTABLE_IDCT: IDCTPtr = scalar::idct_int;
+
+/// The 4x4 IDCT without runtime feature detection, as [`PORTABLE_IDCT`].
+#[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+const PORTABLE_IDCT_4X4: IDCTPtr = wasm32::idct4x4_simd128;
+#[cfg(not(all(target_arch = "wasm32", target_feature = "simd128")))]
+const PORTABLE_IDCT_4X4: IDCTPtr = scalar::idct4x4;
 
 /// Choose an appropriate IDCT function
 #[allow(unused_variables)]
@@ -71,9 +86,9 @@ pub fn choose_idct_func(options: &DecoderOptions) -> IDCTPtr {
             };
         }
     }
-    debug!("Using scalar integer IDCT");
+    debug!("Using portable integer IDCT");
     // use generic one
-    return idct_int;
+    return PORTABLE_IDCT;
 }
 
 /// Choose a function to implement 4x4 IDCT.
@@ -95,7 +110,7 @@ pub fn choose_idct_4x4_func(_options: &DecoderOptions) -> IDCTPtr {
         }
     }
 
-    scalar::idct4x4
+    PORTABLE_IDCT_4X4
 }
 
 pub fn choose_idct_1x1_func(_: &DecoderOptions) -> IDCTPtr {
@@ -108,6 +123,7 @@ pub fn choose_idct_1x1_func(_: &DecoderOptions) -> IDCTPtr {
 #[allow(dead_code)]
 mod tests {
     use super::*;
+    use crate::idct::scalar::idct_int;
 
     #[test]
     fn idct_test0() {
@@ -201,6 +217,57 @@ mod tests {
         for (wnd, name) in color.windows(2).zip(&dct_names) {
             let [a, b] = wnd else { unreachable!() };
             assert_eq!(a, b, "{name}");
+        }
+    }
+
+    /// cloudfn: the chosen IDCTs (AVX2 natively, SIMD128 on wasm32) equal
+    /// the scalar ones on random blocks, from small to overflowing values,
+    /// dense and sparse, with and without a stride.
+    #[test]
+    fn chosen_idcts_equal_scalar_on_random_blocks() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let full = choose_idct_func(&DecoderOptions::new_fast());
+        let four = choose_idct_4x4_func(&DecoderOptions::new_fast());
+        for round in 0..20_000 {
+            // Magnitudes up to 2^8, 2^12 (dequantized baseline) and 2^31 (corrupt input).
+            let bits = [8, 12, 31][round % 3];
+            let density = next() % 4;
+            let mut block = [0i32; 64];
+            for (i, c) in block.iter_mut().enumerate() {
+                if i == 0 || next() % 4 < density {
+                    let v = (next() >> 32) as i32;
+                    *c = if bits == 31 { v } else { v >> (31 - bits) };
+                }
+            }
+            let stride = if round % 2 == 0 { 8 } else { 19 };
+            let len = 8 * stride;
+
+            let mut expected = vec![0i16; len];
+            let mut actual = vec![0i16; len];
+            idct_int(&mut block.clone(), &mut expected, stride);
+            full(&mut block.clone(), &mut actual, stride);
+            assert_eq!(expected, actual, "full IDCT, block {block:?}");
+
+            let mut corner = [0i32; 64];
+            for r in 0..4 {
+                corner[8 * r..8 * r + 4].copy_from_slice(&block[8 * r..8 * r + 4]);
+            }
+            let mut expected = vec![0i16; len];
+            let mut actual = vec![0i16; len];
+            let mut after = corner;
+            scalar::idct4x4(&mut corner.clone(), &mut expected, stride);
+            four(&mut after, &mut actual, stride);
+            assert_eq!(expected, actual, "4x4 IDCT, block {corner:?}");
+            assert!(
+                after.iter().enumerate().all(|(i, &c)| c == 0 || (i % 8 < 4 && i < 32)),
+                "the 4x4 IDCT left coefficients outside the corner"
+            );
         }
     }
 }

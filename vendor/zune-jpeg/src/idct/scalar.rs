@@ -9,6 +9,8 @@
 //! Platform independent IDCT algorithm
 //!
 //! Not as fast as AVX one.
+// On wasm32 with SIMD128 the vector IDCT replaces this one, which stays as its reference.
+#![cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
 
 const SCALE_BITS: i32 = 512 + 65536 + (128 << 17);
 
