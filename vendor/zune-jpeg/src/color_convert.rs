@@ -59,6 +59,7 @@ use crate::decoder::ColorConvert16Ptr;
 mod avx;
 mod neon64;
 mod scalar;
+mod wasm32;
 
 #[allow(unused_variables)]
 pub fn choose_ycbcr_to_rgb_convert_func(
@@ -90,6 +91,15 @@ pub fn choose_ycbcr_to_rgb_convert_func(
                 _ => () // fall through to scalar, which has more types
             };
         }
+    }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    {
+        use crate::color_convert::wasm32::{ycbcr_to_rgb_simd128, ycbcr_to_rgba_simd128};
+        match type_need {
+            ColorSpace::RGB => return Some(ycbcr_to_rgb_simd128),
+            ColorSpace::RGBA => return Some(ycbcr_to_rgba_simd128),
+            _ => () // fall through to scalar, which has more types
+        };
     }
     // when there is no x86 or we haven't returned by here, resort to scalar
     return match type_need {
