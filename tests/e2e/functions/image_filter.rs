@@ -461,8 +461,10 @@ fn spin_config_bridge_serves_rc1_from_spins_draft_interface() {
 }
 
 /// The component decodes JPEG pixel for pixel as the native build does (the
-/// decoder runs scalar code on wasm and AVX2 natively), on blocks that take
-/// each IDCT path (flat: DC only; smooth: low frequencies; noisy: all).
+/// decoder's IDCT and colour conversion run SIMD128 code on wasm, from
+/// `vendor/zune-jpeg`, and AVX2 natively), on blocks that take each IDCT
+/// path (flat: DC only; smooth: low frequencies; noisy: all), at qualities
+/// from coarse to lossless-like.
 #[test]
 fn image_filter_decodes_jpeg_exactly_as_native_code() {
     let host = host();
@@ -478,7 +480,7 @@ fn image_filter_decodes_jpeg_exactly_as_native_code() {
             _ => Rgb([noise as u8, (noise >> 8) as u8, (noise >> 16) as u8]),
         }
     });
-    for quality in [40, 90, 100] {
+    for quality in [5, 25, 40, 60, 75, 90, 95, 100] {
         let mut jpeg = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality)
             .encode_image(&photo)
