@@ -185,7 +185,7 @@ print(best, total)
     for (((name, _), wasm), setup) in ENGINES.iter().zip(wasm).zip(setup_runs) {
         println!("{name}:");
         println!(
-            "  instantiation and lexicon load (an empty batch): {:.1} ms",
+            "  instantiation and lexicon load (an empty batch): {:.2} ms",
             best(setup).as_secs_f64() * 1000.0
         );
         println!(

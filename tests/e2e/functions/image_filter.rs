@@ -480,25 +480,44 @@ fn image_filter_decodes_jpeg_exactly_as_native_code() {
             _ => Rgb([noise as u8, (noise >> 8) as u8, (noise >> 16) as u8]),
         }
     });
+    // Encoded here (image's encoder: 4:2:2) at qualities from coarse to lossless-like.
     for quality in [5, 25, 40, 60, 75, 90, 95, 100] {
         let mut jpeg = Vec::new();
         image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, quality)
             .encode_image(&photo)
             .expect("encode");
-        let reply = post(&host, "/image/filter?format=png", &jpeg);
-        assert_eq!(reply.status, 200, "{}", reply.body);
-        let component = image::load_from_memory_with_format(&reply.bytes, ImageFormat::Png)
-            .expect("a PNG")
-            .to_rgb8();
-        let native = image::load_from_memory_with_format(&jpeg, ImageFormat::Jpeg)
-            .expect("native decode")
-            .to_rgb8();
-        assert_eq!(component.dimensions(), native.dimensions());
-        let differing = component
-            .pixels()
-            .zip(native.pixels())
-            .filter(|(a, b)| a != b)
-            .count();
-        assert_eq!(differing, 0, "quality {quality}: {differing} pixels differ");
+        assert_decodes_as_native(&host, &jpeg, &format!("quality {quality}"));
     }
+    // Pillow's 4:2:0 (the decoder's 2-D upsampler), 4:2:2, 4:4:4 and grayscale.
+    let dir = crate::common::repo_root().join("tests/fixtures/jpeg");
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .expect("tests/fixtures/jpeg")
+        .map(|e| e.expect("entry").path())
+        .filter(|p| p.extension().is_some_and(|e| e == "jpg"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 7, "{files:?}");
+    for file in files {
+        let jpeg = std::fs::read(&file).expect("read fixture");
+        assert_decodes_as_native(&host, &jpeg, &file.display().to_string());
+    }
+}
+
+/// Decodes `jpeg` in the component (to PNG) and natively; every pixel must agree.
+fn assert_decodes_as_native(host: &Host, jpeg: &[u8], label: &str) {
+    let reply = post(host, "/image/filter?format=png", jpeg);
+    assert_eq!(reply.status, 200, "{label}: {}", reply.body);
+    let component = image::load_from_memory_with_format(&reply.bytes, ImageFormat::Png)
+        .expect("a PNG")
+        .to_rgb8();
+    let native = image::load_from_memory_with_format(jpeg, ImageFormat::Jpeg)
+        .expect("native decode")
+        .to_rgb8();
+    assert_eq!(component.dimensions(), native.dimensions(), "{label}");
+    let differing = component
+        .pixels()
+        .zip(native.pixels())
+        .filter(|(a, b)| a != b)
+        .count();
+    assert_eq!(differing, 0, "{label}: {differing} pixels differ");
 }

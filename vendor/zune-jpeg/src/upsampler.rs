@@ -89,6 +89,7 @@ mod neon;
 #[cfg(feature = "portable_simd")]
 mod portable_simd;
 mod scalar;
+mod wasm32;
 
 // choose the best possible implementation for this platform
 #[allow(unused_variables)]
@@ -109,8 +110,11 @@ pub fn choose_horizontal_samp_function(options: &DecoderOptions) -> UpSampler {
             unsafe { neon::upsample_horizontal_neon(a, b, c, d, e) }
         };
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return wasm32::upsample_horizontal_simd128;
     #[cfg(feature = "portable_simd")]
     return portable_simd::upsample_horizontal_simd;
+    #[allow(unreachable_code)]
     return scalar::upsample_horizontal;
 }
 
@@ -132,8 +136,11 @@ pub fn choose_hv_samp_function(options: &DecoderOptions) -> UpSampler {
             unsafe { neon::upsample_hv_neon(a, b, c, d, e) }
         };
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return wasm32::upsample_hv_simd128;
     #[cfg(feature = "portable_simd")]
     return portable_simd::upsample_hv_simd;
+    #[allow(unreachable_code)]
     return scalar::upsample_hv;
 }
 
@@ -155,8 +162,11 @@ pub fn choose_v_samp_function(options: &DecoderOptions) -> UpSampler {
             unsafe { neon::upsample_vertical_neon(a, b, c, d, e) }
         };
     }
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    return wasm32::upsample_vertical_simd128;
     #[cfg(feature = "portable_simd")]
     return portable_simd::upsample_vertical_simd;
+    #[allow(unreachable_code)]
     return scalar::upsample_vertical;
 }
 
@@ -227,6 +237,27 @@ mod tests {
                 // SAFETY: Test guarded behind `target_feature`
                 unsafe { avx2::upsample_hv_avx2(a, b, c, d, e) }
             })
+        }
+    }
+
+    /// cloudfn: SIMD128, bit-identical to scalar (run under wasmtime, see CLOUDFN.md).
+    #[cfg(all(target_arch = "wasm32", target_feature = "simd128"))]
+    mod wasm32_impl {
+        use super::*;
+
+        #[test]
+        fn wasm32_vertical() {
+            _test_vertical(wasm32::upsample_vertical_simd128)
+        }
+
+        #[test]
+        fn wasm32_horizontal() {
+            _test_horizontal(wasm32::upsample_horizontal_simd128)
+        }
+
+        #[test]
+        fn wasm32_hv() {
+            _test_hv(wasm32::upsample_hv_simd128)
         }
     }
 

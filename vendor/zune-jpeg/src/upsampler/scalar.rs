@@ -6,6 +6,9 @@
  * You can redistribute it or modify it under terms of the MIT, Apache License or Zlib license
  */
 
+// On wasm32 with SIMD128 the vector upsamplers replace most of these, which stay as their reference.
+#![cfg_attr(all(target_arch = "wasm32", target_feature = "simd128"), allow(dead_code))]
+
 pub fn upsample_horizontal(
     input: &[i16], _ref: &[i16], _in_near: &[i16], _scratch: &mut [i16], output: &mut [i16]
 ) {
