@@ -13,6 +13,8 @@ use std::time::Duration;
 pub const TIMEOUT_STATUS: i32 = 124;
 
 /// Ends the process when a watched call runs longer than the timeout.
+/// Dropping it (say, on an early error return) stops its thread without
+/// ending anything: a dropped sender is a disconnected channel.
 pub struct Watchdog {
     calls: mpsc::Sender<bool>,
 }
