@@ -58,3 +58,28 @@ impl Watchdog {
         let _ = self.calls.send(false);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // A watchdog that fired would end the test process (status 124), failing the run.
+
+    #[test]
+    fn a_call_that_ends_in_time_ends_nothing() {
+        let watchdog = Watchdog::start(Duration::from_millis(50), "test".into()).expect("thread");
+        for _ in 0..3 {
+            watchdog.call_started();
+            watchdog.call_ended();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+
+    #[test]
+    fn dropping_an_armed_watchdog_ends_nothing() {
+        let watchdog = Watchdog::start(Duration::from_millis(50), "test".into()).expect("thread");
+        watchdog.call_started();
+        drop(watchdog);
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
