@@ -10,10 +10,12 @@
 #[allow(dead_code)]
 #[path = "../../tests/e2e/common.rs"]
 mod common;
+mod engines;
 
-use cloudfn_host::engine::{Interruption, Runtime};
+use cloudfn_host::engine::Runtime;
 use cloudfn_host::limits::Limits;
 use cloudfn_host::manifest::Manifest;
+use engines::ENGINES;
 use image::{DynamicImage, Rgb, RgbImage};
 use image_filter::ops::Fit;
 use image_filter::{Format, Op, OutputOptions};
@@ -32,21 +34,6 @@ mod bindings {
 const WIDTH: u32 = 4000;
 const HEIGHT: u32 = 3000;
 const ROUNDS: usize = 5;
-
-/// The two ways the host runs guest code: without epoch checks where one
-/// call has the process to itself (`cloudfn invoke`, `cloudfn stream`; a
-/// watchdog ends the process at the timeout), and with them in the shared
-/// server (`cloudfn up`), where one instance's timeout must not stop others.
-const ENGINES: [(&str, Interruption); 2] = [
-    (
-        "component apply (cloudfn invoke: no epochs)",
-        Interruption::Process,
-    ),
-    (
-        "component apply (cloudfn up: epoch checks)",
-        Interruption::Epoch,
-    ),
-];
 
 /// A deterministic photo-like 4000x3000 picture: smooth multi-octave value
 /// noise in three channels plus fine grain, so the JPEG carries realistic
@@ -292,15 +279,16 @@ print(best, PIL.__version__, im.size[0], im.size[1])
     );
     println!("{:<46} {:>9}", "implementation", "ms");
     let pillow = format!("Pillow {pillow_version} (python3)");
-    for (name, d) in ENGINES
+    let labels = engines::labels("apply");
+    for (name, d) in labels
         .iter()
-        .map(|(name, _)| *name)
+        .map(String::as_str)
         .zip(wasm)
         .chain([("same Rust code, native", native), (&*pillow, python)])
     {
         println!("{name:<46} {:>9.1}", d.as_secs_f64() * 1e3);
     }
-    for ((name, _), wasm) in ENGINES.iter().zip(wasm) {
+    for (name, wasm) in labels.iter().zip(wasm) {
         println!(
             "{name}: / native {:.2} (target <= 1.5); Pillow / component {:.2} (target > 1)",
             wasm.as_secs_f64() / native.as_secs_f64(),

@@ -8,10 +8,12 @@
 #[allow(dead_code)]
 #[path = "../../tests/e2e/common.rs"]
 mod common;
+mod engines;
 
-use cloudfn_host::engine::{Interruption, Runtime};
+use cloudfn_host::engine::Runtime;
 use cloudfn_host::limits::Limits;
 use cloudfn_host::manifest::Manifest;
+use engines::ENGINES;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -23,21 +25,6 @@ mod bindings {
         exports: { default: async },
     });
 }
-
-/// The two ways the host runs guest code: without epoch checks where one
-/// call has the process to itself (`cloudfn invoke`, `cloudfn stream`; a
-/// watchdog ends the process at the timeout), and with them in the shared
-/// server (`cloudfn up`), where one instance's timeout must not stop others.
-const ENGINES: [(&str, Interruption); 2] = [
-    (
-        "component score-batch (cloudfn invoke: no epochs)",
-        Interruption::Process,
-    ),
-    (
-        "component score-batch (cloudfn up: epoch checks)",
-        Interruption::Epoch,
-    ),
-];
 
 const TEXTS: usize = 10_000;
 const ROUNDS: usize = 10;
@@ -172,7 +159,8 @@ print(best, total)
     let rate = |d: Duration| TEXTS as f64 / d.as_secs_f64();
     println!("{TEXTS} texts, best of {ROUNDS} rounds (scorer construction included)");
     println!("{:<52} {:>8} {:>12}", "implementation", "ms", "texts/s");
-    for (name, d) in ENGINES.iter().map(|(name, _)| *name).zip(wasm).chain([
+    let labels = engines::labels("score-batch");
+    for (name, d) in labels.iter().map(String::as_str).zip(wasm).chain([
         ("same Rust code, native", native),
         ("vaderSentiment 3.3.2 (Python)", python),
     ]) {
@@ -182,7 +170,7 @@ print(best, total)
             rate(d)
         );
     }
-    for (((name, _), wasm), setup) in ENGINES.iter().zip(wasm).zip(setup_runs) {
+    for ((name, wasm), setup) in labels.iter().zip(wasm).zip(setup_runs) {
         println!("{name}:");
         println!(
             "  instantiation and lexicon load (an empty batch): {:.2} ms",
