@@ -38,7 +38,7 @@ run() { # name map-cmd reduce-cmd
     | $SORT \
     | /usr/bin/time -f "%M" -o "$work/$name.reduce.rss" $reduce > "$work/$name.index" 2>"$work/$name.reduce.err"
   end=$(date +%s.%N)
-  printf '%-34s %9.1f s   map peak RSS %6d MiB   reduce peak RSS %6d MiB   %9d index lines\n' \
+  printf '%-34s %9.2f s   map peak RSS %6d MiB   reduce peak RSS %6d MiB   %9d index lines\n' \
     "$name" "$(echo "$end - $start" | bc)" \
     $(( $(tail -1 "$work/$name.map.rss") / 1024 )) $(( $(tail -1 "$work/$name.reduce.rss") / 1024 )) \
     "$(wc -l < "$work/$name.index")"

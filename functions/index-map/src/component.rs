@@ -2,9 +2,8 @@
 
 use component_http::Reply;
 use component_http::wasi::{read_post, request_path, send};
-use inverted_index::batch::{MAX_BODY, build_index, map_body};
+use inverted_index::batch::{MAX_BODY, build_index, map_body, map_records};
 use inverted_index::lines::Counters;
-use inverted_index::map::map_document;
 use inverted_index::tokenize::Tokenizer;
 use wasip2::http::types::{IncomingRequest, ResponseOutparam};
 
@@ -15,29 +14,22 @@ use exports::cloudfn::mapreduce::mapper::Guest;
 
 struct Mapper;
 
-fn map_record(tokenizer: &Tokenizer, record: &Record, out: &mut Vec<Pair>) {
-    for (word, tf) in map_document(tokenizer, &record.content) {
-        out.push(Pair {
-            key: word,
-            value: format!("{}\t{tf}", record.doc_id),
-        });
-    }
+/// The mapper's output for `records`, as typed pairs.
+fn pairs_of(records: &[Record]) -> Vec<Pair> {
+    let records = records.iter().map(|r| (&*r.doc_id, &*r.content));
+    map_records(&Tokenizer::new(), records)
+        .into_iter()
+        .map(|(key, value)| Pair { key, value })
+        .collect()
 }
 
 impl Guest for Mapper {
     fn map(record: Record) -> Vec<Pair> {
-        let mut out = Vec::new();
-        map_record(&Tokenizer::new(), &record, &mut out);
-        out
+        pairs_of(std::slice::from_ref(&record))
     }
 
     fn map_batch(records: Vec<Record>) -> Vec<Pair> {
-        let tokenizer = Tokenizer::new();
-        let mut out = Vec::new();
-        for record in &records {
-            map_record(&tokenizer, record, &mut out);
-        }
-        out
+        pairs_of(&records)
     }
 }
 

@@ -17,9 +17,9 @@ impl Guest for Reducer {
     fn reduce(key: String, values: Vec<String>) -> Result<Pair, Error> {
         let mut postings = Postings::default();
         for value in &values {
-            let (doc, tf) =
-                parse_value(value).ok_or_else(|| Error::MalformedValue(value.clone()))?;
-            postings.add(doc, tf);
+            if !parse_value(value, |doc, tf| postings.add(doc, tf)) {
+                return Err(Error::MalformedValue(value.clone()));
+            }
         }
         let mut value = Vec::new();
         postings.write(&mut value);

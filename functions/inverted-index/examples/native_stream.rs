@@ -1,38 +1,29 @@
 //! The same mapper and reducer code as the components, built natively, fed
 //! the same way `cloudfn stream` feeds the components (1 MiB chunks through
-//! a [`LineStream`]): the native side of `bench/index-pipeline.sh`.
+//! a [`LineStream`], reading and writing on threads of their own): the native side of `bench/index-pipeline.sh`.
 //!
 //! `native_stream map < records > pairs`, `native_stream reduce < sorted-pairs > index`
 
+use inverted_index::chunk_io::{ChunkReader, ChunkWriter};
 use inverted_index::line_stream::LineStream;
 use inverted_index::tokenize::Tokenizer;
-use std::io::{Read, Write};
 
 /// Bytes read per push, as `cloudfn stream`.
 const CHUNK: usize = 1 << 20;
 
 fn run(mut stream: LineStream) -> Result<inverted_index::lines::Counters, String> {
-    let mut input = std::io::stdin().lock();
-    let mut output = std::io::stdout().lock();
-    let mut chunk = Vec::with_capacity(CHUNK);
-    let mut out = Vec::new();
-    loop {
-        chunk.clear();
-        let n = input
-            .by_ref()
-            .take(CHUNK as u64)
-            .read_to_end(&mut chunk)
-            .map_err(|e| e.to_string())?;
-        if n == 0 {
-            break;
-        }
+    let err = |e: std::io::Error| e.to_string();
+    let mut input = ChunkReader::spawn(std::io::stdin(), CHUNK).map_err(err)?;
+    let mut output = ChunkWriter::spawn(std::io::stdout()).map_err(err)?;
+    while let Some(chunk) = input.next_chunk().map_err(err)? {
+        let mut out = Vec::with_capacity(chunk.len() * 4);
         stream.push(&chunk, &mut out).map_err(|e| e.to_string())?;
-        output.write_all(&out).map_err(|e| e.to_string())?;
-        out.clear();
+        output.write(out).map_err(err)?;
     }
+    let mut out = Vec::new();
     let counters = stream.finish(&mut out).map_err(|e| e.to_string())?;
-    output.write_all(&out).map_err(|e| e.to_string())?;
-    output.flush().map_err(|e| e.to_string())?;
+    output.write(out).map_err(err)?;
+    output.finish().map_err(err)?;
     Ok(counters)
 }
 

@@ -15,7 +15,30 @@ pub fn map_body(tokenizer: &Tokenizer, body: &[u8]) -> (Vec<u8>, Counters) {
     for line in lines(body) {
         mapper.map_line(line, &mut out);
     }
+    mapper.flush(&mut out);
     (out, mapper.counters)
+}
+
+/// Maps `(doc-id, content)` records as [`map_body`] maps record lines: the
+/// `(word, postings)` pairs of its output lines.
+pub fn map_records<'a>(
+    tokenizer: &Tokenizer,
+    records: impl IntoIterator<Item = (&'a str, &'a str)>,
+) -> Vec<(String, String)> {
+    let mut mapper = Mapper::new(tokenizer.clone());
+    let mut out = Vec::new();
+    for (doc, content) in records {
+        mapper.map_record(doc, content, &mut out);
+    }
+    mapper.flush(&mut out);
+    lines(&out)
+        .map(|line| {
+            // Every output line is `word<TAB>postings`, from `&str` words and ids.
+            let line = String::from_utf8_lossy(line);
+            let (word, postings) = line.split_once('\t').unwrap_or((&line, ""));
+            (word.to_owned(), postings.to_owned())
+        })
+        .collect()
 }
 
 /// Reduces the sorted pair lines of `body`.
@@ -66,7 +89,11 @@ mod tests {
             String::from_utf8(index).expect("utf-8"),
             "cat\t2\td1:1,d2:1\nhat\t1\td1:1\nthe\t2\td1:2,d2:1\n"
         );
-        assert_eq!((counters.lines, counters.written), (2, 5));
+        assert_eq!(
+            (counters.lines, counters.written),
+            (2, 3),
+            "one line per word"
+        );
         let (mapped, _) = map_body(&t, body);
         let mut sorted: Vec<&[u8]> = mapped
             .split(|&b| b == b'\n')

@@ -76,7 +76,10 @@ impl LineStream {
             self.line(&line, out)?;
         }
         Ok(match self.phase {
-            Phase::Map(mapper) => mapper.counters,
+            Phase::Map(mut mapper) => {
+                mapper.flush(out);
+                mapper.counters
+            }
             Phase::Reduce(reducer) => reducer.finish(out),
         })
     }
@@ -190,7 +193,7 @@ mod tests {
                 lines: 5,
                 blank: 1,
                 malformed: 1,
-                written: 10
+                written: 8
             }
         );
         for chunk in 1..12 {

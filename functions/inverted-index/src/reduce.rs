@@ -5,10 +5,11 @@
 //!
 //! where each document appears once, documents are in byte order, `tf` sums
 //! the word's occurrences in the document and `df` counts the documents. A
-//! value is `doc` (one occurrence, as the textbook mapper emits) or
-//! `doc<TAB>tf` (as the combining mapper emits), so both mappers reduce to
-//! the same index. In document ids, `%`, `:` and `,` are written `%25`,
-//! `%3A` and `%2C`. Memory holds one word's postings at a time.
+//! value is `doc` (one occurrence, as the textbook mapper emits) or one or
+//! more `doc<TAB>tf` postings joined by tabs (as the combining mapper emits),
+//! so both mappers reduce to the same index. In document ids, `%`, `:` and
+//! `,` are written `%25`, `%3A` and `%2C`. Memory holds one word's postings
+//! at a time.
 
 use crate::bytes;
 use crate::lines::{Counters, Line, parse};
@@ -26,7 +27,7 @@ pub enum ReduceError {
         /// The smaller key that followed.
         key: String,
     },
-    /// A value that is neither `doc` nor `doc<TAB>tf` with tf ≥ 1.
+    /// A value that is neither `doc` nor `doc<TAB>tf` postings with tf ≥ 1.
     MalformedValue {
         /// 1-based line number.
         line: u64,
@@ -48,7 +49,7 @@ impl std::fmt::Display for ReduceError {
             ),
             ReduceError::MalformedValue { line, value } => write!(
                 f,
-                "line {line}: value {value:?} is not `doc` or `doc<TAB>tf` with tf >= 1"
+                "line {line}: value {value:?} is not `doc` or `doc<TAB>tf[<TAB>doc<TAB>tf…]` with every tf >= 1"
             ),
         }
     }
@@ -56,12 +57,28 @@ impl std::fmt::Display for ReduceError {
 
 impl std::error::Error for ReduceError {}
 
-/// Parses a mapper value into `(doc, tf)`.
-pub fn parse_value(value: &str) -> Option<(&str, u64)> {
-    match value.split_once('\t') {
-        None => Some((value, 1)),
-        Some((doc, tf)) => tf.parse().ok().filter(|&tf| tf >= 1).map(|tf| (doc, tf)),
+/// Calls `each(doc, tf)` for every posting of a mapper value: `doc` (tf 1)
+/// or `doc<TAB>tf<TAB>doc<TAB>tf…`. Returns `false` at the first malformed
+/// posting (a document without a tf, or a tf that is not a whole number ≥ 1).
+pub fn parse_value(value: &str, mut each: impl FnMut(&str, u64)) -> bool {
+    let mut fields = value.split('\t');
+    if !value.contains('\t') {
+        each(value, 1);
+        return true;
     }
+    while let Some(doc) = fields.next() {
+        match fields.next().and_then(parse_tf) {
+            Some(tf) => each(doc, tf),
+            None => return false,
+        }
+    }
+    true
+}
+
+/// A term frequency: decimal digits, at least 1.
+fn parse_tf(tf: &str) -> Option<u64> {
+    let digits = tf.bytes().all(|b| b.is_ascii_digit());
+    tf.parse().ok().filter(|&tf| digits && tf >= 1)
 }
 
 /// The postings of one word, gathered from its values: document ids in one
@@ -182,10 +199,6 @@ impl Reducer {
                 value: Some(value),
             } => (key, value),
         };
-        let (doc, tf) = parse_value(value).ok_or_else(|| ReduceError::MalformedValue {
-            line,
-            value: value.to_owned(),
-        })?;
         match &mut self.key {
             Some(current) if bytes::equal(current, key.as_bytes()) => {}
             Some(current) if bytes::compare(current, key.as_bytes()).is_gt() => {
@@ -202,7 +215,13 @@ impl Reducer {
                     .extend_from_slice(key.as_bytes());
             }
         }
-        self.postings.add(doc, tf);
+        let postings = &mut self.postings;
+        if !parse_value(value, |doc, tf| postings.add(doc, tf)) {
+            return Err(ReduceError::MalformedValue {
+                line,
+                value: value.to_owned(),
+            });
+        }
         Ok(())
     }
 
@@ -247,7 +266,12 @@ mod tests {
             reduce("w\td1\nw\td1\t2\nw\td3\nw\td2\nw\td3\t4\nw\td1\n").as_deref(),
             Ok("w\t3\td1:4,d2:1,d3:5\n")
         );
-        let combined = "cat\td1\t2\ncat\td2\t1\nhat\td1\t1\n";
+        // Lines of postings, overlapping in documents (two windows of a mapper).
+        assert_eq!(
+            reduce("w\td1\t2\td3\t1\nw\td2\t1\td3\t4\td4\t1\nw\td5\t1\n").as_deref(),
+            Ok("w\t5\td1:2,d2:1,d3:5,d4:1,d5:1\n")
+        );
+        let combined = "cat\td1\t2\td2\t1\nhat\td1\t1\n";
         let expected = "cat\t2\td1:2,d2:1\nhat\t1\td1:1\n";
         assert_eq!(reduce(textbook).as_deref(), Ok(expected));
         assert_eq!(reduce(combined).as_deref(), Ok(expected));
@@ -271,6 +295,15 @@ mod tests {
             reduce("cat\td1\tx\n"),
             Err(ReduceError::MalformedValue { .. })
         ));
+        for value in ["d1\t1\td2", "d1\t1\td2\t0", "d1\t+1", "d1\t1\t\t"] {
+            assert!(
+                matches!(
+                    reduce(&format!("cat\t{value}\n")),
+                    Err(ReduceError::MalformedValue { line: 1, .. })
+                ),
+                "{value:?}"
+            );
+        }
     }
 
     #[test]

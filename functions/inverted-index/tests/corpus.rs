@@ -48,6 +48,7 @@ fn hand_made_corpus_gives_the_exact_index() {
     for line in CORPUS.as_bytes().split(|&b| b == b'\n') {
         mapper.map_line(line, &mut mapped);
     }
+    mapper.flush(&mut mapped);
     let counters = mapper.counters;
     assert_eq!(counters.malformed, 1, "the tab-less line");
     assert_eq!(

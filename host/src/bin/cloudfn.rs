@@ -236,9 +236,14 @@ async fn stream(args: StreamArgs) -> Result<()> {
         StreamPhase::Map => Phase::Map,
         StreamPhase::Reduce => Phase::Reduce,
     };
-    let stdin = std::io::stdin().lock();
-    let stdout = std::io::stdout().lock();
-    let report = run(&runtime, &component, phase, stdin, stdout).await?;
+    let report = run(
+        &runtime,
+        &component,
+        phase,
+        std::io::stdin(),
+        std::io::stdout(),
+    )
+    .await?;
     eprintln!(
         "cloudfn stream {}: {report}",
         if matches!(phase, Phase::Map) {

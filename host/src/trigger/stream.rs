@@ -9,9 +9,11 @@
 //! skipped. For the mapper a record needs a key (the document id) and a tab.
 //!
 //! One instance serves the whole stream. stdin goes to it in chunks of
-//! [`CHUNK`] bytes and each chunk's output is written before the next is
-//! read, so memory stays flat however long the stream (the reducer holds one
-//! key's postings at a time). The reducer requires its input sorted by key,
+//! [`CHUNK`] bytes, read ahead by one thread while another writes the output
+//! of earlier chunks ([`inverted_index::chunk_io`]), so the component
+//! computes while a pipe drains. At most a few chunks are in flight, so
+//! memory stays flat however long the stream (the reducer holds one key's
+//! postings at a time). The reducer requires its input sorted by key,
 //! bytewise (`LC_ALL=C sort`).
 //!
 //! The timeout applies to each chunk. `cloudfn stream` compiles the
@@ -26,6 +28,7 @@ use crate::bindings::streaming_phase::StreamingPhasePre;
 use crate::bindings::streaming_phase::cloudfn::mapreduce::types::Error as PhaseError;
 use crate::engine::watchdog::Watchdog;
 use crate::engine::{Interruption, LoadedComponent, Runtime};
+use inverted_index::chunk_io::{ChunkReader, ChunkWriter};
 use std::io::{Read, Write};
 
 /// Bytes of input per call into the component.
@@ -126,8 +129,8 @@ pub async fn run(
     runtime: &Runtime,
     component: &LoadedComponent,
     phase: Phase,
-    mut input: impl Read,
-    mut output: impl Write,
+    input: impl Read + Send + 'static,
+    output: impl Write + Send + 'static,
 ) -> Result<Report, StreamError> {
     let (exported, interface) = match phase {
         Phase::Map => (
@@ -169,13 +172,9 @@ pub async fn run(
         .await
         .map_err(call_err)?;
     arm(&mut store, false);
-    let mut chunk = Vec::with_capacity(CHUNK);
-    loop {
-        // Whole chunks (a pipe gives 64 KiB per read): fewer, larger calls.
-        chunk.clear();
-        if input.by_ref().take(CHUNK as u64).read_to_end(&mut chunk)? == 0 {
-            break;
-        }
+    let mut input = ChunkReader::spawn(input, CHUNK)?;
+    let mut output = ChunkWriter::spawn(output)?;
+    while let Some(chunk) = input.next_chunk()? {
         arm(&mut store, true);
         let lines = streams
             .call_push(&mut store, stream, &chunk)
@@ -183,7 +182,7 @@ pub async fn run(
             .map_err(call_err)?
             .map_err(phase_err)?;
         arm(&mut store, false);
-        output.write_all(&lines)?;
+        output.write(lines)?;
     }
     arm(&mut store, true);
     let end = streams
@@ -192,8 +191,8 @@ pub async fn run(
         .map_err(call_err)?
         .map_err(phase_err)?;
     arm(&mut store, false);
-    output.write_all(&end.output)?;
-    output.flush()?;
+    output.write(end.output)?;
+    output.finish()?;
     stream
         .resource_drop_async(&mut store)
         .await

@@ -35,7 +35,9 @@ fn index_reduce_http_reduces_sorted_pairs_and_refuses_unsorted_ones() {
     let malformed = post("cat\td1\tmany\n");
     assert_eq!(malformed.status, 400);
     assert!(
-        malformed.body.contains("is not `doc` or `doc<TAB>tf`"),
+        malformed
+            .body
+            .contains("is not `doc` or `doc<TAB>tf[<TAB>doc<TAB>tf…]`"),
         "{}",
         malformed.body
     );
