@@ -95,7 +95,7 @@ impl Mapper {
 #[derive(Debug, Default)]
 struct Window {
     /// Document ids and contents, back to back.
-    text: Vec<u8>,
+    text: String,
     /// Each record's id and content, as `(start, len)` in `text`.
     records: Vec<[(usize, usize); 2]>,
 }
@@ -104,14 +104,14 @@ impl Window {
     fn push(&mut self, doc: &str, content: &str) {
         let mut span = |s: &str| {
             let start = self.text.len();
-            self.text.extend_from_slice(s.as_bytes());
+            self.text.push_str(s);
             (start, s.len())
         };
         let record = [span(doc), span(content)];
         self.records.push(record);
     }
 
-    fn get(&self, (start, len): (usize, usize)) -> &[u8] {
+    fn get(&self, (start, len): (usize, usize)) -> &str {
         &self.text[start..start + len]
     }
 
@@ -171,7 +171,7 @@ impl WordTable {
     /// Counts the words of every record in `window` and writes the window's
     /// lines to `out`; returns how many.
     fn index(&mut self, tokenizer: &Tokenizer, window: &Window, out: &mut Vec<u8>) -> u64 {
-        let id = |r: &u32| window.get(window.records[*r as usize][0]);
+        let id = |r: &u32| window.get(window.records[*r as usize][0]).as_bytes();
         self.record_order.clear();
         self.record_order.extend(0..window.records.len() as u32);
         self.record_order
@@ -183,8 +183,6 @@ impl WordTable {
                 doc = record;
             }
             let content = window.get(window.records[record as usize][1]);
-            // Records were pushed from `&str`.
-            let content = std::str::from_utf8(content).unwrap_or_default();
             tokenizer.words(content, |word| self.count(word.as_bytes(), doc));
         }
         let written = self.write(window, out);
@@ -276,7 +274,7 @@ impl WordTable {
             out.extend_from_slice(entry.word(words));
             for &(doc, tf) in &grouped[start as usize..group_ends[w] as usize] {
                 out.push(b'\t');
-                out.extend_from_slice(window.get(window.records[doc as usize][0]));
+                out.extend_from_slice(window.get(window.records[doc as usize][0]).as_bytes());
                 out.push(b'\t');
                 bytes::push_decimal(out, tf);
             }

@@ -61,18 +61,28 @@ impl std::error::Error for ReduceError {}
 /// or `doc<TAB>tf<TAB>doc<TAB>tf…`. Returns `false` at the first malformed
 /// posting (a document without a tf, or a tf that is not a whole number ≥ 1).
 pub fn parse_value(value: &str, mut each: impl FnMut(&str, u64)) -> bool {
-    let mut fields = value.split('\t');
-    if !value.contains('\t') {
+    // The tabs, found by `memchr` (vectorised on wasm too, unlike `str::split`).
+    let mut tabs = memchr::memchr_iter(b'\t', value.as_bytes());
+    let Some(mut tab) = tabs.next() else {
         each(value, 1);
         return true;
-    }
-    while let Some(doc) = fields.next() {
-        match fields.next().and_then(parse_tf) {
-            Some(tf) => each(doc, tf),
+    };
+    let mut start = 0;
+    loop {
+        let end = tabs.next();
+        let tf = &value[tab + 1..end.unwrap_or(value.len())];
+        match parse_tf(tf) {
+            Some(tf) => each(&value[start..tab], tf),
+            None => return false,
+        }
+        let Some(end) = end else { return true };
+        start = end + 1;
+        match tabs.next() {
+            Some(next) => tab = next,
+            // A document without its tf.
             None => return false,
         }
     }
-    true
 }
 
 /// A term frequency: decimal digits, at least 1.
