@@ -15,5 +15,7 @@ pub mod line_stream;
 pub mod lines;
 pub mod map;
 pub mod reduce;
+#[cfg(test)]
+mod test_rng;
 pub mod tokenize;
 pub mod word_bounds;

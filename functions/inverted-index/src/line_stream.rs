@@ -224,6 +224,55 @@ mod tests {
     }
 
     #[test]
+    fn windows_of_any_order_reduce_to_the_reference_index() {
+        use crate::test_rng::Rng;
+        use std::collections::BTreeMap;
+        // About 3 MiB of records (three windows and more), ids in random
+        // order and repeated, so windows overlap in document ids.
+        const WORDS: &[&str] = &["the", "cat", "Über", "don't", "e-mail", "42", "a", "zebra"];
+        let mut rng = Rng(0x5851_f42d_4c95_7f2d);
+        let mut input = String::new();
+        let mut reference: BTreeMap<String, BTreeMap<String, u64>> = BTreeMap::new();
+        let tokenizer = Tokenizer::new();
+        while input.len() < 3 << 20 {
+            let doc = format!("doc{}", rng.next() % 20_000);
+            let content: Vec<&str> = (0..1 + rng.next() % 40)
+                .map(|_| WORDS[(rng.next() % WORDS.len() as u64) as usize])
+                .collect();
+            let content = content.join(" ");
+            tokenizer.words(&content, |w| {
+                *reference
+                    .entry(w.to_owned())
+                    .or_default()
+                    .entry(doc.clone())
+                    .or_default() += 1;
+            });
+            input.push_str(&format!("{doc}\t{content}\n"));
+        }
+        let expected: String = reference
+            .iter()
+            .map(|(word, docs)| {
+                let postings: Vec<String> =
+                    docs.iter().map(|(d, tf)| format!("{d}:{tf}")).collect();
+                format!("{word}\t{}\t{}\n", docs.len(), postings.join(","))
+            })
+            .collect();
+
+        let (mapped, counters) = run(LineStream::map(Tokenizer::new()), input.as_bytes(), 65_536);
+        assert!(
+            counters.written >= 3 * reference.len() as u64,
+            "several windows: {counters:?}"
+        );
+        let mut sorted: Vec<&[u8]> = mapped
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .collect();
+        sorted.sort_unstable();
+        let (index, _) = run(LineStream::reduce(), &sorted.join(&b'\n'), 65_536);
+        assert_eq!(String::from_utf8(index).expect("utf-8"), expected);
+    }
+
+    #[test]
     fn unsorted_input_stops_the_reducer() {
         let mut stream = LineStream::reduce();
         let mut out = Vec::new();

@@ -218,6 +218,7 @@ impl<'t> Iterator for Split<'t> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_rng::Rng;
 
     fn check(text: &str) {
         let fast: Vec<&str> = split(text).collect();
@@ -239,23 +240,6 @@ mod tests {
             "café Über e\u{301} x \u{301}y  \u{200d}z a\u{ad}b 東京タワー 🇫🇷🇩🇪 don’t",
         ] {
             check(text);
-        }
-    }
-
-    /// xorshift64*: deterministic pseudo-random bytes without a dependency.
-    struct Rng(u64);
-    impl Rng {
-        fn next(&mut self) -> u64 {
-            self.0 ^= self.0 >> 12;
-            self.0 ^= self.0 << 25;
-            self.0 ^= self.0 >> 27;
-            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-        }
-
-        /// Up to `max_len - 1` characters, each chosen by `pick` from a random number.
-        fn text(&mut self, max_len: u64, mut pick: impl FnMut(u64) -> char) -> String {
-            let len = self.next() % max_len;
-            (0..len).map(|_| pick(self.next())).collect()
         }
     }
 
