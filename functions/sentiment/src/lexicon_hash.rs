@@ -10,12 +10,11 @@ fn mix(h: u64, word: u64) -> u64 {
 }
 
 fn read4(bytes: &[u8], at: usize) -> u64 {
-    u64::from(u32::from_le_bytes([
-        bytes[at],
-        bytes[at + 1],
-        bytes[at + 2],
-        bytes[at + 3],
-    ]))
+    // Copied as a slice: LLVM made four byte loads of an array of four
+    // indexed bytes at an offset other than 0 in the wasm build.
+    let mut word = [0u8; 4];
+    word.copy_from_slice(&bytes[at..at + 4]);
+    u64::from(u32::from_le_bytes(word))
 }
 
 fn read8(bytes: &[u8], at: usize) -> u64 {
