@@ -460,6 +460,7 @@ fn py_round(x: f64, digits: usize) -> f64 {
 }
 
 /// The word `lowered[start..end]`, looked up once in the lexicon and rule lists.
+#[inline(always)]
 fn word(lowered: &[u8], start: usize, end: usize, upper: bool, apostrophe: bool) -> Word {
     let lower = &lowered[start..end];
     let entry = lexicon::word(lower).unwrap_or(&lexicon::UNKNOWN);
