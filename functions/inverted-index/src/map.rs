@@ -59,18 +59,18 @@ impl Mapper {
             Line::Pair {
                 key: doc,
                 value: Some(content),
-            } => {
-                self.window.push(doc, content);
-                if self.window.text.len() >= WINDOW_BYTES {
-                    self.flush(out);
-                }
-            }
+            } => self.gather(doc, content, out),
         }
     }
 
     /// Maps one record, as [`Mapper::map_line`] does a record line.
     pub fn map_record(&mut self, doc: &str, content: &str, out: &mut Vec<u8>) {
         self.counters.lines += 1;
+        self.gather(doc, content, out);
+    }
+
+    /// Adds a record to the window, and maps the window once it is full.
+    fn gather(&mut self, doc: &str, content: &str, out: &mut Vec<u8>) {
         self.window.push(doc, content);
         if self.window.text.len() >= WINDOW_BYTES {
             self.flush(out);
