@@ -179,6 +179,16 @@ mod tests {
         (out, counters)
     }
 
+    /// The non-empty lines of `mapped` in byte order, as `LC_ALL=C sort` gives them.
+    fn sort_lines(mapped: &[u8]) -> Vec<u8> {
+        let mut lines: Vec<&[u8]> = mapped
+            .split(|&b| b == b'\n')
+            .filter(|l| !l.is_empty())
+            .collect();
+        lines.sort_unstable();
+        lines.join(&b'\n')
+    }
+
     #[test]
     fn output_does_not_depend_on_chunk_boundaries() {
         let records = "d1\tThe cat sat.\r\n\nno tab\nd2\tcafé, the CAT\nd3\tlast line, no newline";
@@ -203,12 +213,7 @@ mod tests {
                 "map in chunks of {chunk}"
             );
         }
-        let mut sorted: Vec<&[u8]> = whole
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-            .collect();
-        sorted.sort_unstable();
-        let pairs = sorted.join(&b'\n');
+        let pairs = sort_lines(&whole);
         let (index, _) = run(LineStream::reduce(), &pairs, 1 << 20);
         assert_eq!(
             String::from_utf8(index.clone()).expect("utf-8"),
@@ -263,12 +268,7 @@ mod tests {
             counters.written >= 3 * reference.len() as u64,
             "several windows: {counters:?}"
         );
-        let mut sorted: Vec<&[u8]> = mapped
-            .split(|&b| b == b'\n')
-            .filter(|l| !l.is_empty())
-            .collect();
-        sorted.sort_unstable();
-        let (index, _) = run(LineStream::reduce(), &sorted.join(&b'\n'), 65_536);
+        let (index, _) = run(LineStream::reduce(), &sort_lines(&mapped), 65_536);
         assert_eq!(String::from_utf8(index).expect("utf-8"), expected);
     }
 
