@@ -178,7 +178,7 @@ impl Writer {
         if !tail.is_empty() {
             self.put_chunk(&tail)?;
         }
-        let actual = layout::hex(&self.hasher.replace(Sha256::new()).finalize());
+        let actual = format!("{:x}", self.hasher.replace(Sha256::new()).finalize());
         if let Some(expected) = expected
             && !expected.eq_ignore_ascii_case(&actual)
         {

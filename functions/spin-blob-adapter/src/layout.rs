@@ -71,11 +71,6 @@ pub fn chunk_span(size: u64, offset: u64, length: u64) -> Vec<(u64, usize, usize
     out
 }
 
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

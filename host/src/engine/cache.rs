@@ -132,12 +132,7 @@ fn cache_key(engine: &Engine, wasm: &[u8]) -> String {
     let mut hasher = ShaHasher(Sha256::new());
     engine.precompile_compatibility_hash().hash(&mut hasher);
     hasher.0.update(Sha256::digest(wasm));
-    hasher
-        .0
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    format!("{:x}", hasher.0.finalize())
 }
 
 /// Checks the stored checksum, then deserializes.

@@ -8,7 +8,7 @@
 //! synced: readers see the old blob or the new one, never a mix, and a
 //! crash leaves only a file in `tmp/`, cleared when the store opens.
 
-use super::{BlobError, Metadata, Page, WriteOptions, check_key, hex, page_of, trailer};
+use super::{BlobError, Metadata, Page, WriteOptions, check_key, page_of, trailer};
 use sha2::{Digest, Sha256};
 use std::fs::{self, File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -45,7 +45,8 @@ impl FsStore {
     }
 
     fn path_of(&self, key: &str) -> PathBuf {
-        self.blobs.join(hex(&Sha256::digest(key.as_bytes())))
+        self.blobs
+            .join(format!("{:x}", Sha256::digest(key.as_bytes())))
     }
 
     /// Starts writing a blob under `key`.
@@ -59,7 +60,7 @@ impl FsStore {
         let tmp = self.tmp.join(format!(
             "{}-{n}-{}",
             std::process::id(),
-            &hex(&Sha256::digest(key.as_bytes()))[..16]
+            &format!("{:x}", Sha256::digest(key.as_bytes()))[..16]
         ));
         let file = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         Ok(FsWriter {
@@ -252,7 +253,7 @@ impl FsWriter {
             .file
             .take()
             .ok_or_else(|| BlobError::Other("the writer was already closed".into()))?;
-        let actual = hex(&std::mem::take(&mut self.hasher).finalize());
+        let actual = format!("{:x}", std::mem::take(&mut self.hasher).finalize());
         if let Some(expected) = expected_sha256
             && !expected.eq_ignore_ascii_case(&actual)
         {

@@ -222,8 +222,3 @@ pub fn page_of<T>(
 pub fn check_key(key: &str) -> Result<(), BlobError> {
     blob_key::validate(key).map_err(|e| BlobError::InvalidKey(e.to_string()))
 }
-
-/// Lower-case hex of bytes.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}

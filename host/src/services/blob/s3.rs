@@ -14,7 +14,7 @@
 //! the caller waits for its result. A writer is a task on that runtime
 //! owning the multipart upload, fed chunk by chunk.
 
-use super::{BlobError, Metadata, Page, WriteOptions, check_key, hex, page_of, trailer};
+use super::{BlobError, Metadata, Page, WriteOptions, check_key, page_of, trailer};
 use futures::TryStreamExt;
 use object_store::aws::{AmazonS3, AmazonS3Builder};
 use object_store::path::Path;
@@ -262,7 +262,7 @@ async fn write_task(
                 let _ = reply.send(Ok(()));
             }
             Message::Finish(expected, reply) => {
-                let actual = hex(&hasher.finalize());
+                let actual = format!("{:x}", hasher.finalize());
                 let result = async {
                     if let Some(expected) = expected
                         && !expected.eq_ignore_ascii_case(&actual)
