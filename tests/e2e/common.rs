@@ -92,6 +92,14 @@ pub fn product_manifest() -> &'static Path {
     })
 }
 
+/// A function of the product manifest, built for wasm32-wasip2 (`index_map`, …).
+pub fn product_wasm(name: &str) -> PathBuf {
+    product_manifest()
+        .parent()
+        .expect("the manifest has a directory")
+        .join(format!("wasm32-wasip2/release/{name}.wasm"))
+}
+
 /// One cache directory shared by the tests of this run, so each component compiles once.
 pub fn shared_cache_dir() -> &'static Path {
     static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
@@ -111,6 +119,11 @@ impl HostBuilder {
     /// A host serving the fixture manifest.
     pub fn fixtures() -> Self {
         Self::manifest(fixtures().join("spin.toml"))
+    }
+
+    /// A host serving the product manifest.
+    pub fn product() -> Self {
+        Self::manifest(product_manifest().to_path_buf())
     }
 
     /// A host serving `manifest`.
@@ -203,14 +216,30 @@ pub struct Host {
 }
 
 impl Host {
+    /// Sends one request to the host (see [`request`]).
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Reply {
+        request(self.addr, method, path, headers, body)
+    }
+
     /// GET `path`.
     pub fn get(&self, path: &str) -> Reply {
-        request(self.addr, "GET", path, &[], None)
+        self.request("GET", path, &[], None)
     }
 
     /// POST `body` to `path`.
     pub fn post(&self, path: &str, body: &[u8]) -> Reply {
-        request(self.addr, "POST", path, &[], Some(body))
+        self.request("POST", path, &[], Some(body))
+    }
+
+    /// POST `body` to `path` with a `Content-Type`.
+    pub fn post_as(&self, path: &str, content_type: &str, body: &[u8]) -> Reply {
+        self.request("POST", path, &[("content-type", content_type)], Some(body))
     }
 
     /// Everything the host wrote to stderr so far.
@@ -368,19 +397,41 @@ pub fn cloudfn(args: &[&str], dir: &Path) -> (bool, String, String) {
     )
 }
 
-/// Runs `cloudfn stream PHASE WASM` with `input` on stdin; returns (success, stdout, stderr).
-pub fn cloudfn_stream(phase: &str, wasm: &Path, input: &[u8]) -> (bool, String, String) {
-    let (status, stdout, stderr) = cloudfn_stream_with(phase, wasm, &[], input);
-    (status.success(), stdout, stderr)
+/// `cloudfn invoke -f spin.toml --no-cache COMPONENT ARGS…` in the product
+/// manifest's directory; returns (success, stdout, stderr).
+pub fn invoke_product(component: &str, args: &[&str]) -> (bool, String, String) {
+    let mut all = vec!["invoke", "-f", "spin.toml", "--no-cache", component];
+    all.extend_from_slice(args);
+    cloudfn(&all, product_manifest().parent().expect("dir"))
 }
 
-/// `cloudfn stream PHASE WASM ARGS…` on `input`: exit status, stdout and stderr.
-pub fn cloudfn_stream_with(
-    phase: &str,
-    wasm: &Path,
-    args: &[&str],
-    input: &[u8],
-) -> (std::process::ExitStatus, String, String) {
+/// The output of an [`invoke_product`] that must succeed.
+pub fn invoke_product_ok(component: &str, args: &[&str]) -> String {
+    let (ok, stdout, stderr) = invoke_product(component, args);
+    assert!(ok, "invoke {component} {args:?}: {stderr}");
+    stdout
+}
+
+/// How a `cloudfn stream` run ended.
+pub struct StreamRun {
+    /// Exit status.
+    pub status: std::process::ExitStatus,
+    /// What it wrote to stdout (lossy).
+    pub stdout: String,
+    /// What it wrote to stderr (lossy).
+    pub stderr: String,
+}
+
+impl StreamRun {
+    /// stdout and stderr of a run that must have succeeded.
+    pub fn success(self) -> (String, String) {
+        assert!(self.status.success(), "cloudfn stream: {}", self.stderr);
+        (self.stdout, self.stderr)
+    }
+}
+
+/// Runs `cloudfn stream PHASE WASM ARGS…` with `input` on stdin.
+pub fn cloudfn_stream(phase: &str, wasm: &Path, args: &[&str], input: &[u8]) -> StreamRun {
     use std::io::Write;
     let mut child = Command::new(CLOUDFN)
         .args(["stream", phase])
@@ -400,9 +451,9 @@ pub fn cloudfn_stream_with(
     let writer = std::thread::spawn(move || stdin.write_all(&input));
     let output = child.wait_with_output().expect("cloudfn stream");
     let _ = writer.join();
-    (
-        output.status,
-        String::from_utf8_lossy(&output.stdout).into_owned(),
-        String::from_utf8_lossy(&output.stderr).into_owned(),
-    )
+    StreamRun {
+        status: output.status,
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
 }

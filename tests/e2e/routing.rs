@@ -65,8 +65,7 @@ fn routes_follow_spin_rules_and_set_spin_headers() {
 #[test]
 fn client_cannot_forge_spin_headers() {
     let host = HostBuilder::fixtures().start();
-    let reply = crate::common::request(
-        host.addr,
+    let reply = host.request(
         "GET",
         "/hello/real",
         &[

@@ -3,27 +3,21 @@
 //! the key rules, the size limit, concurrent writers, and a host killed
 //! with SIGKILL in the middle of an upload.
 
-use crate::common::{Host, HostBuilder, Reply, product_manifest, request};
+use crate::common::{Host, HostBuilder, Reply, product_wasm};
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::Path;
 use std::time::Duration;
 
 fn host(data: &Path) -> Host {
-    HostBuilder::manifest(product_manifest().to_path_buf())
+    HostBuilder::product()
         .arg("--data-dir")
         .arg(data.display().to_string())
         .start()
 }
 
 fn put(host: &Host, key: &str, body: &[u8], headers: &[(&str, &str)]) -> Reply {
-    request(
-        host.addr,
-        "PUT",
-        &format!("/blobs/{key}"),
-        headers,
-        Some(body),
-    )
+    host.request("PUT", &format!("/blobs/{key}"), headers, Some(body))
 }
 
 /// The keys of a `GET /blobs` listing page, in order.
@@ -37,7 +31,7 @@ fn page_keys(page: &serde_json::Value) -> Vec<String> {
 }
 
 fn get(host: &Host, key: &str, headers: &[(&str, &str)]) -> Reply {
-    request(host.addr, "GET", &format!("/blobs/{key}"), headers, None)
+    host.request("GET", &format!("/blobs/{key}"), headers, None)
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -79,7 +73,7 @@ fn blob_upload_round_trip_with_every_status() {
     assert_eq!(full.header("content-length"), Some("100000"));
     assert_eq!(full.header("accept-ranges"), Some("bytes"));
 
-    let head = request(host.addr, "HEAD", "/blobs/docs/report.bin", &[], None);
+    let head = host.request("HEAD", "/blobs/docs/report.bin", &[], None);
     assert_eq!((head.status, head.body_len), (200, 0));
     assert_eq!(head.header("content-length"), Some("100000"));
     assert_eq!(head.header("etag"), full.header("etag"));
@@ -134,20 +128,20 @@ fn blob_upload_round_trip_with_every_status() {
     for key in ["docs/a", "docs/b", "docs/c", "other/x"] {
         assert_eq!(put(&host, key, key.as_bytes(), &[]).status, 201);
     }
-    let page = request(host.addr, "GET", "/blobs?prefix=docs/&limit=2", &[], None);
+    let page = host.request("GET", "/blobs?prefix=docs/&limit=2", &[], None);
     assert_eq!(page.status, 200, "{}", page.body);
     let page: serde_json::Value = serde_json::from_str(&page.body).expect("json");
     assert_eq!(page_keys(&page), ["docs/a", "docs/b"]);
     assert_eq!(page["next_start_after"], "docs/b");
     let rest: serde_json::Value = serde_json::from_str(
-        &request(
-            host.addr,
-            "GET",
-            "/blobs?prefix=docs%2F&start-after=docs%2Fb",
-            &[],
-            None,
-        )
-        .body,
+        &host
+            .request(
+                "GET",
+                "/blobs?prefix=docs%2F&start-after=docs%2Fb",
+                &[],
+                None,
+            )
+            .body,
     )
     .expect("json");
     assert_eq!(
@@ -155,7 +149,7 @@ fn blob_upload_round_trip_with_every_status() {
         ["docs/c", "docs/fresh", "docs/report.bin"]
     );
     assert_eq!(rest["next_start_after"], serde_json::Value::Null);
-    let too_many = request(host.addr, "GET", "/blobs?limit=1001", &[], None);
+    let too_many = host.request("GET", "/blobs?limit=1001", &[], None);
     assert_eq!(too_many.status, 400);
     assert!(
         too_many
@@ -167,13 +161,13 @@ fn blob_upload_round_trip_with_every_status() {
 
     // Delete, then it is gone.
     assert_eq!(
-        request(host.addr, "DELETE", "/blobs/docs/a", &[], None).status,
+        host.request("DELETE", "/blobs/docs/a", &[], None).status,
         204
     );
-    let gone = request(host.addr, "DELETE", "/blobs/docs/a", &[], None);
+    let gone = host.request("DELETE", "/blobs/docs/a", &[], None);
     assert_eq!(gone.status, 404);
     assert_eq!(get(&host, "docs/a", &[]).status, 404);
-    let post = request(host.addr, "POST", "/blobs/docs/b", &[], Some(b"x"));
+    let post = host.request("POST", "/blobs/docs/b", &[], Some(b"x"));
     assert_eq!(post.status, 405);
     assert_eq!(post.header("allow"), Some("PUT, GET, HEAD, DELETE"));
 }
@@ -275,7 +269,7 @@ fn blob_upload_key_rules() {
 #[test]
 fn blob_upload_size_limit_leaves_nothing_half_written() {
     let data = tempfile::tempdir().expect("data dir");
-    let host = HostBuilder::manifest(product_manifest().to_path_buf())
+    let host = HostBuilder::product()
         .arg("--data-dir")
         .arg(data.path().display().to_string())
         .env("SPIN_VARIABLE_BLOB_MAX_SIZE", "1000")
@@ -378,7 +372,7 @@ fn blob_upload_survives_sigkill_mid_upload() {
         "no partial blob is visible"
     );
     let list: serde_json::Value =
-        serde_json::from_str(&request(host.addr, "GET", "/blobs", &[], None).body).expect("json");
+        serde_json::from_str(&host.request("GET", "/blobs", &[], None).body).expect("json");
     assert_eq!(list["items"].as_array().map(Vec::len), Some(1));
 }
 
@@ -457,10 +451,7 @@ fn spin_blob_adapter_keeps_blobs_in_spins_key_value_store() {
     }
 
     let engine = Engine::default();
-    let wasm = product_manifest()
-        .parent()
-        .expect("dir")
-        .join("wasm32-wasip2/release/spin_blob_adapter.wasm");
+    let wasm = product_wasm("spin_blob_adapter");
     let component = Component::from_file(&engine, &wasm).expect("adapter component");
     let mut linker: Linker<State> = Linker::new(&engine);
     wasmtime_wasi::p2::add_to_linker_sync(&mut linker).expect("wasi");
@@ -756,7 +747,7 @@ fn blob_upload_on_the_s3_backend_against_a_real_s3_server() {
     let root = tempfile::tempdir().expect("s3 root");
     std::fs::create_dir(root.path().join("drive")).expect("bucket");
     let s3 = s3_server(root.path(), "cloudfn", "cloudfn-secret");
-    let host = HostBuilder::manifest(product_manifest().to_path_buf())
+    let host = HostBuilder::product()
         .arg("--blob-store")
         .arg("s3://drive")
         .env("AWS_ENDPOINT", format!("http://{s3}"))
@@ -830,17 +821,19 @@ fn blob_upload_on_the_s3_backend_against_a_real_s3_server() {
     assert_eq!(get(&host, "docs/small", &[]).bytes, b"abcd");
 
     let page: serde_json::Value =
-        serde_json::from_str(&request(host.addr, "GET", "/blobs?prefix=docs/", &[], None).body)
+        serde_json::from_str(&host.request("GET", "/blobs?prefix=docs/", &[], None).body)
             .expect("json");
     assert_eq!(page_keys(&page), ["docs/big.bin", "docs/small"]);
     assert_eq!(page["items"][0]["sha256"], sha);
 
     assert_eq!(
-        request(host.addr, "DELETE", "/blobs/docs/small", &[], None).status,
+        host.request("DELETE", "/blobs/docs/small", &[], None)
+            .status,
         204
     );
     assert_eq!(
-        request(host.addr, "DELETE", "/blobs/docs/small", &[], None).status,
+        host.request("DELETE", "/blobs/docs/small", &[], None)
+            .status,
         404
     );
     let unrepresentable = put(&host, "docs//double", b"x", &[]);

@@ -2,23 +2,17 @@
 //! every bad input with its status, the limits as Spin variables) and
 //! `cloudfn invoke` of the typed export.
 
-use crate::common::{Host, HostBuilder, Reply, cloudfn, product_manifest, request};
+use crate::common::{Host, HostBuilder, Reply, invoke_product_ok, product_wasm};
 use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 
 fn host() -> Host {
-    HostBuilder::manifest(product_manifest().to_path_buf()).start()
+    HostBuilder::product().start()
 }
 
 fn post(host: &Host, path: &str, body: &[u8]) -> Reply {
-    request(
-        host.addr,
-        "POST",
-        path,
-        &[("content-type", "application/octet-stream")],
-        Some(body),
-    )
+    host.post_as(path, "application/octet-stream", body)
 }
 
 /// A deterministic RGB test card.
@@ -256,7 +250,7 @@ fn image_filter_http_bad_input_gets_clear_errors() {
         ),
     ];
     for (method, path, body, status, message) in cases {
-        let reply = request(host.addr, method, path, &[], Some(&body));
+        let reply = host.request(method, path, &[], Some(&body));
         assert_eq!(reply.status, status, "{method} {path}: {}", reply.body);
         assert!(
             reply.body.contains(message),
@@ -269,7 +263,7 @@ fn image_filter_http_bad_input_gets_clear_errors() {
             reply.body
         );
     }
-    let wrong = request(host.addr, "GET", "/image/info", &[], None);
+    let wrong = host.get("/image/info");
     assert_eq!(wrong.header("allow"), Some("POST"));
 
     // A decompression bomb is refused from its header, fast, with little memory.
@@ -292,7 +286,7 @@ fn image_filter_http_bad_input_gets_clear_errors() {
 
 #[test]
 fn image_filter_limits_are_spin_variables() {
-    let host = HostBuilder::manifest(product_manifest().to_path_buf())
+    let host = HostBuilder::product()
         .env("SPIN_VARIABLE_IMAGE_MAX_PIXELS", "1000")
         .env("SPIN_VARIABLE_IMAGE_MAX_BODY_BYTES", "2048")
         .start();
@@ -328,20 +322,12 @@ fn image_filter_limits_are_spin_variables() {
 
 #[test]
 fn image_filter_invoke_typed_exports() {
-    let manifest = product_manifest();
-    let dir = manifest.parent().expect("dir");
     let png = encoded(&card(6, 4), ImageFormat::Png);
     let bytes = format!(
         "[{}]",
         png.iter().map(u8::to_string).collect::<Vec<_>>().join(", ")
     );
-    let run = |args: &[&str]| {
-        let mut all = vec!["invoke", "-f", "spin.toml", "--no-cache", "image-filter"];
-        all.extend_from_slice(args);
-        let (ok, stdout, stderr) = cloudfn(&all, dir);
-        assert!(ok, "invoke {args:?}: {stderr}");
-        stdout
-    };
+    let run = |args: &[&str]| invoke_product_ok("image-filter", args);
     assert_eq!(
         run(&["info", &bytes]),
         "ok({format: png, width: 6, height: 4, color-type: rgb8, orientation: 1})\n"
@@ -403,11 +389,7 @@ fn spin_config_bridge_serves_rc1_from_spins_draft_interface() {
         }
     }
 
-    let manifest = product_manifest();
-    let wasm = manifest
-        .parent()
-        .expect("dir")
-        .join("wasm32-wasip2/release/spin_config_bridge.wasm");
+    let wasm = product_wasm("spin_config_bridge");
     let engine = Engine::default();
     let component = Component::from_file(&engine, &wasm).expect("bridge component");
     let mut linker: Linker<State> = Linker::new(&engine);

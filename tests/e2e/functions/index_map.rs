@@ -1,22 +1,14 @@
 //! `index-map` end to end: `/index/map` and `/index/build` through `cloudfn up`,
 //! and the typed `mapper` through `cloudfn invoke`.
 
-use crate::common::{HostBuilder, cloudfn, product_manifest, request};
+use crate::common::{HostBuilder, cloudfn_stream, invoke_product_ok, product_wasm};
 
 const RECORDS: &str = "d2\tThe cat; the HAT!\nno tab on this line\n\nd1\tDon't e-mail the cat\r\n";
 
 #[test]
 fn index_map_http_maps_and_builds_the_index() {
-    let host = HostBuilder::manifest(product_manifest().to_path_buf()).start();
-    let post = |path: &str, body: &[u8]| {
-        request(
-            host.addr,
-            "POST",
-            path,
-            &[("content-type", "text/plain")],
-            Some(body),
-        )
-    };
+    let host = HostBuilder::product().start();
+    let post = |path: &str, body: &[u8]| host.post_as(path, "text/plain", body);
 
     let mapped = post("/index/map", RECORDS.as_bytes());
     assert_eq!(mapped.status, 200, "{mapped:?}");
@@ -54,14 +46,7 @@ fn index_map_http_maps_and_builds_the_index() {
 
 #[test]
 fn index_map_invoke_matches_http() {
-    let dir = product_manifest().parent().expect("dir");
-    let run = |args: &[&str]| {
-        let mut all = vec!["invoke", "-f", "spin.toml", "--no-cache", "index-map"];
-        all.extend_from_slice(args);
-        let (ok, stdout, stderr) = cloudfn(&all, dir);
-        assert!(ok, "invoke {args:?}: {stderr}");
-        stdout
-    };
+    let run = |args: &[&str]| invoke_product_ok("index-map", args);
     assert_eq!(
         run(&["map", r#"{doc-id: "d2", content: "The cat; the HAT!"}"#]),
         "[{key: \"cat\", value: \"d2\\t1\"}, {key: \"hat\", value: \"d2\\t1\"}, {key: \"the\", value: \"d2\\t2\"}]\n"
@@ -75,20 +60,14 @@ fn index_map_invoke_matches_http() {
     );
 }
 
-/// `cloudfn stream PHASE WASM` on `input`, which must succeed; returns stdout and stderr.
-fn stream(phase: &str, wasm: &std::path::Path, input: &[u8]) -> (String, String) {
-    let (ok, stdout, stderr) = crate::common::cloudfn_stream(phase, wasm, input);
-    assert!(ok, "stream {phase}: {stderr}");
-    (stdout, stderr)
+/// `cloudfn stream PHASE` of a product function on `input`, which must succeed; returns stdout and stderr.
+fn stream(phase: &str, function: &str, input: &[u8]) -> (String, String) {
+    cloudfn_stream(phase, &product_wasm(function), &[], input).success()
 }
 
 #[test]
 fn index_map_stream_http_and_typed_modes_give_identical_output() {
-    let release = product_manifest()
-        .parent()
-        .expect("dir")
-        .join("wasm32-wasip2/release");
-    let (mapped, map_report) = stream("map", &release.join("index_map.wasm"), RECORDS.as_bytes());
+    let (mapped, map_report) = stream("map", "index_map", RECORDS.as_bytes());
     assert_eq!(
         map_report.trim(),
         "cloudfn stream map: 4 lines read, 5 written, 1 blank, 1 malformed"
@@ -96,18 +75,14 @@ fn index_map_stream_http_and_typed_modes_give_identical_output() {
     let mut sorted: Vec<&str> = mapped.lines().collect();
     sorted.sort_unstable();
     let sorted = sorted.join("\n") + "\n";
-    let (index, reduce_report) = stream(
-        "reduce",
-        &release.join("index_reduce.wasm"),
-        sorted.as_bytes(),
-    );
+    let (index, reduce_report) = stream("reduce", "index_reduce", sorted.as_bytes());
     assert_eq!(
         reduce_report.trim(),
         "cloudfn stream reduce: 5 lines read, 5 written, 0 blank, 0 malformed"
     );
 
-    let host = HostBuilder::manifest(product_manifest().to_path_buf()).start();
-    let post = |path: &str, body: &[u8]| request(host.addr, "POST", path, &[], Some(body)).body;
+    let host = HostBuilder::product().start();
+    let post = |path: &str, body: &[u8]| host.post(path, body).body;
     assert_eq!(
         mapped,
         post("/index/map", RECORDS.as_bytes()),
@@ -135,7 +110,7 @@ fn index_map_stream_http_and_typed_modes_give_identical_output() {
             )
         })
         .collect();
-    let (mapped, report) = stream("map", &release.join("index_map.wasm"), many.as_bytes());
+    let (mapped, report) = stream("map", "index_map", many.as_bytes());
     assert_eq!(
         report.trim(),
         "cloudfn stream map: 60000 lines read, 6 written, 0 blank, 0 malformed",
@@ -145,7 +120,7 @@ fn index_map_stream_http_and_typed_modes_give_identical_output() {
     sorted.sort_unstable();
     let (index, _) = stream(
         "reduce",
-        &release.join("index_reduce.wasm"),
+        "index_reduce",
         (sorted.join("\n") + "\n").as_bytes(),
     );
     let heads: Vec<String> = index
@@ -164,23 +139,19 @@ fn index_map_stream_http_and_typed_modes_give_identical_output() {
 
 #[test]
 fn index_map_stream_is_stopped_at_the_timeout() {
-    let release = product_manifest()
-        .parent()
-        .expect("dir")
-        .join("wasm32-wasip2/release");
     // Every 1 MiB chunk takes milliseconds to map; the limit is 1 ms.
     let records: String = (0..4_000)
         .map(|i| format!("doc{i}\t{}\n", "lorem ipsum dolor sit amet ".repeat(40)))
         .collect();
-    let (status, _, stderr) = crate::common::cloudfn_stream_with(
+    let run = cloudfn_stream(
         "map",
-        &release.join("index_map.wasm"),
+        &product_wasm("index_map"),
         &["--timeout", "1ms"],
         records.as_bytes(),
     );
-    assert_eq!(status.code(), Some(124), "{stderr}");
+    assert_eq!(run.status.code(), Some(124), "{}", run.stderr);
     assert_eq!(
-        stderr,
+        run.stderr,
         "error: a call into the component ran longer than the timeout (1ms, --timeout); stopped\n"
     );
 }

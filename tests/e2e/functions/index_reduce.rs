@@ -1,20 +1,12 @@
 //! `index-reduce` end to end: `/index/reduce` through `cloudfn up` and the
 //! typed `reducer` through `cloudfn invoke`.
 
-use crate::common::{HostBuilder, cloudfn, product_manifest, request};
+use crate::common::{HostBuilder, cloudfn_stream, invoke_product, product_wasm};
 
 #[test]
 fn index_reduce_http_reduces_sorted_pairs_and_refuses_unsorted_ones() {
-    let host = HostBuilder::manifest(product_manifest().to_path_buf()).start();
-    let post = |body: &str| {
-        request(
-            host.addr,
-            "POST",
-            "/index/reduce",
-            &[("content-type", "text/plain")],
-            Some(body.as_bytes()),
-        )
-    };
+    let host = HostBuilder::product().start();
+    let post = |body: &str| host.post_as("/index/reduce", "text/plain", body.as_bytes());
 
     // Textbook values (`doc`, one per occurrence) and combined ones (`doc<TAB>tf`) mix.
     let reply = post("cat\td1\t1\ncat\td2\ncat\td2\ndon't\td1\t1\nthe\td1\t1\nthe\td2\t2\n");
@@ -45,12 +37,7 @@ fn index_reduce_http_reduces_sorted_pairs_and_refuses_unsorted_ones() {
 
 #[test]
 fn index_reduce_invoke_gives_posting_lists() {
-    let dir = product_manifest().parent().expect("dir");
-    let run = |args: &[&str]| {
-        let mut all = vec!["invoke", "-f", "spin.toml", "--no-cache", "index-reduce"];
-        all.extend_from_slice(args);
-        cloudfn(&all, dir)
-    };
+    let run = |args: &[&str]| invoke_product("index-reduce", args);
     let (ok, stdout, stderr) = run(&["reduce", "\"cat\"", r#"["d2", "d1\t3", "d2"]"#]);
     assert!(ok, "{stderr}");
     assert_eq!(stdout, "ok({key: \"cat\", value: \"2\\td1:3,d2:2\"})\n");
@@ -67,14 +54,15 @@ fn index_reduce_invoke_gives_posting_lists() {
 
 #[test]
 fn index_reduce_stream_refuses_unsorted_input() {
-    let wasm = product_manifest()
-        .parent()
-        .expect("dir")
-        .join("wasm32-wasip2/release/index_reduce.wasm");
-    let (ok, _, stderr) = crate::common::cloudfn_stream("reduce", &wasm, b"the\td1\ncat\td1\n");
-    assert!(!ok);
+    let run = cloudfn_stream(
+        "reduce",
+        &product_wasm("index_reduce"),
+        &[],
+        b"the\td1\ncat\td1\n",
+    );
+    assert!(!run.status.success());
     assert_eq!(
-        stderr,
+        run.stderr,
         "error: input is not sorted by key: line 2 has key \"cat\" after \"the\" (sort with LC_ALL=C sort)\n"
     );
 }

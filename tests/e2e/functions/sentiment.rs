@@ -1,21 +1,7 @@
 //! `sentiment` end to end: through `cloudfn up` over HTTP and `cloudfn invoke`.
 
-use crate::common::{Host, HostBuilder, cloudfn, product_manifest, repo_root, request};
+use crate::common::{HostBuilder, invoke_product_ok, repo_root};
 use serde_json::Value;
-
-fn host() -> Host {
-    HostBuilder::manifest(product_manifest().to_path_buf()).start()
-}
-
-fn post(host: &Host, path: &str, content_type: &str, body: &[u8]) -> crate::common::Reply {
-    request(
-        host.addr,
-        "POST",
-        path,
-        &[("content-type", content_type)],
-        Some(body),
-    )
-}
 
 /// Reference scores from the parity corpus (vaderSentiment 3.3.2).
 fn reference(count: usize) -> Vec<Value> {
@@ -32,11 +18,11 @@ fn reference(count: usize) -> Vec<Value> {
 
 #[test]
 fn sentiment_http_scores_match_the_reference() {
-    let host = host();
+    let host = HostBuilder::product().start();
     let expected = reference(30);
     for case in &expected {
         let body = serde_json::json!({ "text": case["text"] }).to_string();
-        let reply = post(&host, "/sentiment", "application/json", body.as_bytes());
+        let reply = host.post_as("/sentiment", "application/json", body.as_bytes());
         assert_eq!(reply.status, 200, "{reply:?}");
         assert_eq!(reply.header("content-type"), Some("application/json"));
         let got: Value = serde_json::from_str(&reply.body).expect("json reply");
@@ -56,22 +42,25 @@ fn sentiment_http_scores_match_the_reference() {
 
     let texts: Vec<&Value> = expected.iter().map(|c| &c["text"]).collect();
     let body = serde_json::json!({ "texts": texts }).to_string();
-    let list: Value =
-        serde_json::from_str(&post(&host, "/sentiment", "application/json", body.as_bytes()).body)
-            .expect("json list");
+    let list: Value = serde_json::from_str(
+        &host
+            .post_as("/sentiment", "application/json", body.as_bytes())
+            .body,
+    )
+    .expect("json list");
     assert_eq!(list.as_array().map(Vec::len), Some(expected.len()));
     for (got, want) in list.as_array().into_iter().flatten().zip(&expected) {
         assert_eq!(got["compound"], want["compound"]);
     }
 
     let summary: Value = serde_json::from_str(
-        &post(
-            &host,
-            "/sentiment/aggregate",
-            "application/json",
-            br#"{"texts": ["I love it", "I hate it", "a chair", "LOVE it!!!"]}"#,
-        )
-        .body,
+        &host
+            .post_as(
+                "/sentiment/aggregate",
+                "application/json",
+                br#"{"texts": ["I love it", "I hate it", "a chair", "LOVE it!!!"]}"#,
+            )
+            .body,
     )
     .expect("summary");
     assert_eq!(summary["count"], 4);
@@ -87,7 +76,9 @@ fn sentiment_http_scores_match_the_reference() {
     assert_eq!(summary["most_negative"], "I hate it");
 
     let empty: Value = serde_json::from_str(
-        &post(&host, "/sentiment", "application/json", br#"{"text": ""}"#).body,
+        &host
+            .post_as("/sentiment", "application/json", br#"{"text": ""}"#)
+            .body,
     )
     .expect("json");
     assert_eq!(
@@ -98,31 +89,21 @@ fn sentiment_http_scores_match_the_reference() {
 
 #[test]
 fn sentiment_bad_input_gets_clear_errors() {
-    let host = host();
-    let invalid = post(
-        &host,
-        "/sentiment",
-        "application/json",
-        b"{\"text\": \"ok\",\n  oops}",
-    );
-    assert_eq!(
-        (invalid.status, invalid.body.as_str()),
+    let host = HostBuilder::product().start();
+    for (body, message) in [
         (
-            400,
-            "invalid JSON at line 2, column 3: key must be a string\n"
-        )
-    );
-    let not_utf8 = post(
-        &host,
-        "/sentiment",
-        "application/json",
-        b"{\"text\": \"\xff\xfe\"}",
-    );
-    assert_eq!(
-        (not_utf8.status, not_utf8.body.as_str()),
-        (400, "body is not valid UTF-8 (invalid byte at offset 10)\n")
-    );
-    let shape = post(&host, "/sentiment", "application/json", br#"{"txt": "x"}"#);
+            &b"{\"text\": \"ok\",\n  oops}"[..],
+            "invalid JSON at line 2, column 3: key must be a string\n",
+        ),
+        (
+            &b"{\"text\": \"\xff\xfe\"}"[..],
+            "body is not valid UTF-8 (invalid byte at offset 10)\n",
+        ),
+    ] {
+        let reply = host.post_as("/sentiment", "application/json", body);
+        assert_eq!((reply.status, reply.body.as_str()), (400, message));
+    }
+    let shape = host.post_as("/sentiment", "application/json", br#"{"txt": "x"}"#);
     assert_eq!(shape.status, 400);
     assert!(
         shape
@@ -134,7 +115,7 @@ fn sentiment_bad_input_gets_clear_errors() {
     let mut big = br#"{"text": ""#.to_vec();
     big.resize(17 << 20, b'a');
     big.extend_from_slice(br#""}"#);
-    let too_big = post(&host, "/sentiment", "application/json", &big);
+    let too_big = host.post_as("/sentiment", "application/json", &big);
     assert_eq!(too_big.status, 413, "{}", too_big.body);
     assert!(
         too_big
@@ -150,7 +131,7 @@ fn sentiment_bad_input_gets_clear_errors() {
 
 #[test]
 fn sentiment_ndjson_streams_100k_lines_in_flat_memory() {
-    let host = host();
+    let host = HostBuilder::product().start();
     let feed = |lines: usize| {
         let mut body = String::new();
         for i in 0..lines {
@@ -163,15 +144,9 @@ fn sentiment_ndjson_streams_100k_lines_in_flat_memory() {
         }
         body
     };
-    let small = post(
-        &host,
-        "/sentiment",
-        "application/x-ndjson",
-        feed(1_000).as_bytes(),
-    );
+    let small = host.post_as("/sentiment", "application/x-ndjson", feed(1_000).as_bytes());
     assert_eq!(small.status, 200);
-    let large = post(
-        &host,
+    let large = host.post_as(
         "/sentiment",
         "application/x-ndjson",
         feed(100_000).as_bytes(),
@@ -191,8 +166,7 @@ fn sentiment_ndjson_streams_100k_lines_in_flat_memory() {
         "memory grew with the stream: {small_peak} bytes for 1,000 lines, {large_peak} for 100,000"
     );
 
-    let summary = post(
-        &host,
+    let summary = host.post_as(
         "/sentiment/aggregate",
         "application/x-ndjson",
         feed(40_000).as_bytes(),
@@ -211,15 +185,7 @@ fn sentiment_ndjson_streams_100k_lines_in_flat_memory() {
 
 #[test]
 fn sentiment_invoke_typed_exports() {
-    let manifest = product_manifest();
-    let dir = manifest.parent().expect("dir");
-    let run = |args: &[&str]| {
-        let mut all = vec!["invoke", "-f", "spin.toml", "--no-cache", "sentiment"];
-        all.extend_from_slice(args);
-        let (ok, stdout, stderr) = cloudfn(&all, dir);
-        assert!(ok, "invoke {args:?}: {stderr}");
-        stdout
-    };
+    let run = |args: &[&str]| invoke_product_ok("sentiment", args);
     assert_eq!(
         run(&["score", "\"VADER is smart, handsome, and funny.\""]),
         "{neg: 0, neu: 0.254, pos: 0.746, compound: 0.8316}\n"
