@@ -1,20 +1,8 @@
 //! VADER scoring, labels and aggregation: plain Rust, the same natively and in the component.
 
+pub use crate::vader::Scores;
 use crate::vader::Vader;
 use serde::Serialize;
-
-/// VADER's four numbers for one text, at the reference's precision.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct Scores {
-    /// Negative proportion.
-    pub neg: f64,
-    /// Neutral proportion.
-    pub neu: f64,
-    /// Positive proportion.
-    pub pos: f64,
-    /// Normalised compound score in [-1, 1].
-    pub compound: f64,
-}
 
 /// The classification of a compound score.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -50,13 +38,7 @@ impl Scorer {
 
     /// Scores one text.
     pub fn score(&mut self, text: &str) -> Scores {
-        let s = self.vader.polarity_scores(text);
-        Scores {
-            neg: s.neg,
-            neu: s.neu,
-            pos: s.pos,
-            compound: s.compound,
-        }
+        self.vader.polarity_scores(text)
     }
 }
 

@@ -11,6 +11,7 @@
 
 use crate::lexicon::{self, Entry, Keyword};
 use crate::rule_words::B_DECR;
+use serde::Serialize;
 use std::borrow::Cow;
 
 const C_INCR: f64 = 0.733;
@@ -50,16 +51,16 @@ fn special_case(sequence: &[&[u8]]) -> Option<f64> {
         .map(|&(_, valence)| valence)
 }
 
-/// The four numbers, rounded as the reference rounds them.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Polarity {
+/// VADER's four numbers for one text, rounded as the reference rounds them.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Scores {
     /// Negative proportion (3 decimals).
     pub neg: f64,
     /// Neutral proportion (3 decimals).
     pub neu: f64,
     /// Positive proportion (3 decimals).
     pub pos: f64,
-    /// Compound score (4 decimals).
+    /// Normalised compound score in [-1, 1] (4 decimals).
     pub compound: f64,
 }
 
@@ -147,7 +148,7 @@ impl Vader {
     }
 
     /// `SentimentIntensityAnalyzer.polarity_scores`.
-    pub fn polarity_scores(&mut self, text: &str) -> Polarity {
+    pub fn polarity_scores(&mut self, text: &str) -> Scores {
         // ASCII text (most tweets) has no emoji to replace.
         let ascii = is_ascii(text.as_bytes());
         let text = if ascii {
@@ -371,9 +372,9 @@ fn but_check(bi: usize, sentiments: &mut [f64]) {
     }
 }
 
-fn score_valence(sentiments: &[f64], sum: PythonSum, text: &str) -> Polarity {
+fn score_valence(sentiments: &[f64], sum: PythonSum, text: &str) -> Scores {
     if sentiments.is_empty() {
-        return Polarity {
+        return Scores {
             neg: 0.0,
             neu: 0.0,
             pos: 0.0,
@@ -417,7 +418,7 @@ fn score_valence(sentiments: &[f64], sum: PythonSum, text: &str) -> Polarity {
         neg_sum -= amplifier;
     }
     let total = pos_sum + neg_sum.abs() + f64::from(neu_count);
-    Polarity {
+    Scores {
         neg: py_round((neg_sum / total).abs(), 3),
         neu: py_round((f64::from(neu_count) / total).abs(), 3),
         pos: py_round((pos_sum / total).abs(), 3),
