@@ -25,8 +25,8 @@ use std::time::{Duration, Instant};
 /// Typed bindings of the filter, as an embedder would call it.
 mod bindings {
     wasmtime::component::bindgen!({
-        path: "../wit/image",
-        world: "image-filter",
+        path: ["../wit/platform", "../wit/image"],
+        world: "cloudfn:image/typed-filter",
         exports: { default: async },
     });
 }
@@ -112,7 +112,7 @@ fn main() {
             .load(&manifest, "image-filter")
             .expect("image-filter component");
         let pre =
-            bindings::ImageFilterPre::new(component.instance_pre.clone()).expect("typed exports");
+            bindings::TypedFilterPre::new(component.instance_pre.clone()).expect("typed exports");
         (runtime, component, pre)
     });
     let tokio = tokio::runtime::Builder::new_current_thread()

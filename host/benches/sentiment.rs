@@ -20,8 +20,8 @@ use std::time::{Duration, Instant};
 /// Typed bindings of the scorer, as an embedder would call it.
 mod bindings {
     wasmtime::component::bindgen!({
-        path: "../wit/sentiment",
-        world: "sentiment",
+        path: ["../wit/platform", "../wit/sentiment"],
+        world: "cloudfn:sentiment/typed-scorer",
         exports: { default: async },
     });
 }
@@ -64,7 +64,7 @@ fn main() {
             .load(&manifest, "sentiment")
             .expect("sentiment component");
         let pre =
-            bindings::SentimentPre::new(component.instance_pre.clone()).expect("typed exports");
+            bindings::TypedScorerPre::new(component.instance_pre.clone()).expect("typed exports");
         (runtime, component, pre)
     });
     let tokio = tokio::runtime::Builder::new_current_thread()

@@ -1,15 +1,15 @@
 //! Component glue: the HTTP face over `wasi:http`, streaming request bodies
 //! into `cloudfn:blob/store` writers and readers into response bodies.
 
-use crate::http_face::{self, Range, Reply, Target};
-use component_http::wasi::{finish, request_path, send, start, write_fast};
+use crate::http_face::{self, Action, Range, Reply};
+use component_http::hex;
+use component_http::wasi::{RequestBody, header, method_name, request_target, send, start};
 use md5::{Digest, Md5};
-use wasip2::http::types::{IncomingBody, IncomingRequest, Method, ResponseOutparam};
-use wasip2::io::streams::StreamError;
+use wasip2::http::types::{IncomingRequest, ResponseOutparam};
 
-wit_bindgen::generate!({
-    path: "../../wit/blob",
-    world: "blob-upload",
+component_http::generate!({
+    path: ["../../wit/platform", "../../wit/blob"],
+    world: "cloudfn:blob/blob-upload",
     generate_all,
 });
 
@@ -23,60 +23,34 @@ const READ: u64 = 4 << 20;
 /// Largest upload unless the variable `max_size` says otherwise: 1 GiB.
 const DEFAULT_MAX_SIZE: u64 = 1 << 30;
 
-struct Http;
+struct BlobUpload;
 
-wasip2::http::proxy::export!(Http);
-
-impl wasip2::exports::http::incoming_handler::Guest for Http {
+impl exports::wasi::http::incoming_handler::Guest for BlobUpload {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
-        let path = request_path(&request);
-        let target = match http_face::target(&path) {
-            Ok(target) => target,
-            Err(reply) => return send(out, reply, &[]),
+        let (path, query) = request_target(&request);
+        let method = request.method();
+        let action = match http_face::action(method_name(&method), &path) {
+            Ok(action) => action,
+            Err(reply) => return send(out, reply),
         };
-        let headers = request.headers();
-        let header = |name: &str| -> Option<String> {
-            headers
-                .get(name)
-                .first()
-                .map(|v| String::from_utf8_lossy(v).into_owned())
-        };
-        match (request.method(), target) {
-            (Method::Get, Target::Listing) => {
-                let query = request
-                    .path_with_query()
-                    .and_then(|p| p.split_once('?').map(|(_, q)| q.to_owned()))
-                    .unwrap_or_default();
-                send(out, list(&query), &[]);
-            }
-            (Method::Put, Target::Blob(key)) => put(&request, out, &key, &header),
-            (Method::Get, Target::Blob(key)) => get(out, &key, &header, true),
-            (Method::Head, Target::Blob(key)) => get(out, &key, &header, false),
-            (Method::Delete, Target::Blob(key)) => match store::delete(&key) {
-                Ok(()) => send(
-                    out,
-                    Reply {
-                        status: 204,
-                        content_type: "text/plain",
-                        body: Vec::new(),
-                    },
-                    &[],
-                ),
-                Err(e) => send(out, store_error(&e), &[]),
-            },
-            (_, Target::Listing) => send(
+        let header = |name: &str| header(&request, name);
+        match action {
+            Action::List => send(out, list(&query)),
+            Action::Put(key) => put(&request, out, &key, &header),
+            Action::Get(key) => get(out, &key, &header, true),
+            Action::Head(key) => get(out, &key, &header, false),
+            Action::Delete(key) => send(
                 out,
-                Reply::error(405, "use GET /blobs?prefix=&start-after=&limit= to list"),
-                &[("allow", "GET")],
-            ),
-            (_, Target::Blob(_)) => send(
-                out,
-                Reply::error(405, "use PUT, GET, HEAD or DELETE on /blobs/KEY"),
-                &[("allow", "PUT, GET, HEAD, DELETE")],
+                match store::delete(&key) {
+                    Ok(()) => Reply::new(204, "text/plain", Vec::new()),
+                    Err(e) => store_error(&e),
+                },
             ),
         }
     }
 }
+
+export!(BlobUpload);
 
 /// The store's error as a reply.
 fn store_error(error: &StoreError) -> Reply {
@@ -113,18 +87,8 @@ fn metadata_json(m: &Metadata) -> serde_json::Value {
     })
 }
 
-fn json_reply(status: u16, value: &serde_json::Value) -> Reply {
-    let mut body = serde_json::to_vec(value).unwrap_or_default();
-    body.push(b'\n');
-    Reply {
-        status,
-        content_type: "application/json",
-        body,
-    }
-}
-
 fn max_size() -> Result<u64, Reply> {
-    match wasi::config::store::get("max_size") {
+    match wasi::config0_2_0_rc_1::store::get("max_size") {
         Ok(None) => Ok(DEFAULT_MAX_SIZE),
         Ok(Some(v)) => v.trim().parse().map_err(|_| {
             Reply::error(
@@ -145,7 +109,7 @@ fn list(query: &str) -> Reply {
         Err(reply) => return reply,
     };
     match store::list(&q.prefix, q.start_after.as_deref(), q.limit) {
-        Ok(page) => json_reply(
+        Ok(page) => Reply::json(
             200,
             &serde_json::json!({
                 "items": page.items.iter().map(metadata_json).collect::<Vec<_>>(),
@@ -164,23 +128,23 @@ fn put(
 ) {
     let limit = match max_size() {
         Ok(limit) => limit,
-        Err(reply) => return send(out, reply, &[]),
+        Err(reply) => return send(out, reply),
     };
     if let Some(length) = header("content-length").and_then(|v| v.trim().parse::<u64>().ok())
         && length > limit
     {
-        return send(out, store_error(&StoreError::TooLarge(limit)), &[]);
+        return send(out, store_error(&StoreError::TooLarge(limit)));
     }
     let expected_sha256 = match http_face::expected_sha256(
         header("x-checksum-sha256").as_deref(),
         header("x-amz-checksum-sha256").as_deref(),
     ) {
         Ok(v) => v,
-        Err(reply) => return send(out, reply, &[]),
+        Err(reply) => return send(out, reply),
     };
     let expected_md5 = match http_face::content_md5(header("content-md5").as_deref()) {
         Ok(v) => v,
-        Err(reply) => return send(out, reply, &[]),
+        Err(reply) => return send(out, reply),
     };
     let create_only = header("if-none-match").is_some_and(|v| v.trim() == "*");
     let options = WriteOptions {
@@ -190,34 +154,31 @@ fn put(
     };
     let writer = match store::open_writer(key, &options) {
         Ok(writer) => writer,
-        Err(e) => return send(out, store_error(&e), &[]),
+        Err(e) => return send(out, store_error(&e)),
     };
-    let unavailable = || Reply::error(400, "request body unavailable");
-    let Ok(body) = request.consume() else {
-        return send(out, unavailable(), &[]);
-    };
-    let Ok(input) = body.stream() else {
-        return send(out, unavailable(), &[]);
+    let body = match RequestBody::open(request) {
+        Ok(body) => body,
+        Err(reply) => return send(out, reply),
     };
     let mut md5 = expected_md5.map(|_| Md5::new());
     loop {
-        match input.blocking_read(CHUNK) {
-            Ok(chunk) => {
+        match body.chunk(CHUNK) {
+            Ok(Some(chunk)) => {
                 if let Some(md5) = md5.as_mut() {
                     md5.update(&chunk);
                 }
                 if let Err(e) = writer.write(&chunk) {
                     // Dropping the writer discards the upload.
-                    return send(out, store_error(&e), &[]);
+                    return send(out, store_error(&e));
                 }
             }
-            Err(StreamError::Closed) => break,
-            // The client went away or the host cut the body: nothing is stored.
-            Err(StreamError::LastOperationFailed(_)) => return,
+            Ok(None) => break,
+            // The client went away or the host cut the body (and answers
+            // itself): dropping the writer stores nothing.
+            Err(_) => return,
         }
     }
-    drop(input);
-    let _ = IncomingBody::finish(body);
+    drop(body);
     if let (Some(expected), Some(md5)) = (expected_md5, md5) {
         let actual: [u8; 16] = md5.finalize().into();
         if actual != expected {
@@ -228,31 +189,28 @@ fn put(
                     400,
                     format!(
                         "Content-MD5 mismatch: expected {}, received {}; nothing was stored",
-                        http_face::hex(&expected),
-                        http_face::hex(&actual)
+                        hex(&expected),
+                        hex(&actual)
                     ),
                 ),
-                &[],
             );
         }
     }
     match store::Writer::finish(writer, expected_sha256.as_deref()) {
-        Ok(meta) => {
-            let etag = http_face::etag(&meta.sha256);
-            send(
-                out,
-                json_reply(201, &metadata_json(&meta)),
-                &[("etag", &etag), ("x-checksum-sha256", &meta.sha256)],
-            );
-        }
-        Err(e) => send(out, store_error(&e), &[]),
+        Ok(meta) => send(
+            out,
+            Reply::json(201, &metadata_json(&meta))
+                .with_header("etag", http_face::etag(&meta.sha256))
+                .with_header("x-checksum-sha256", meta.sha256.clone()),
+        ),
+        Err(e) => send(out, store_error(&e)),
     }
 }
 
 fn get(out: ResponseOutparam, key: &str, header: &dyn Fn(&str) -> Option<String>, with_body: bool) {
     let reader = match store::open_reader(key) {
         Ok(reader) => reader,
-        Err(e) => return send(out, store_error(&e), &[]),
+        Err(e) => return send(out, store_error(&e)),
     };
     let meta = reader.metadata();
     let etag = http_face::etag(&meta.sha256);
@@ -276,8 +234,8 @@ fn get(out: ResponseOutparam, key: &str, header: &dyn Fn(&str) -> Option<String>
                     Reply::error(
                         416,
                         format!("the range is outside the blob's {} bytes", meta.size),
-                    ),
-                    &[("content-range", &range)],
+                    )
+                    .with_header("content-range", range),
                 );
             }
         };
@@ -303,7 +261,7 @@ fn respond(
     headers: &[(&str, &str)],
     body: Option<(&store::Reader, u64, u64)>,
 ) {
-    let Some((response_body, output)) = start(out, status, content_type, headers) else {
+    let Some(mut response) = start(out, status, content_type, headers) else {
         return;
     };
     if let Some((reader, start_at, len)) = body {
@@ -315,11 +273,11 @@ fn respond(
                 // The blob cannot shrink under a reader; stop rather than loop.
                 _ => return,
             };
-            if write_fast(&output, &chunk).is_err() {
+            if response.write(&chunk).is_err() {
                 return;
             }
             offset += chunk.len() as u64;
         }
     }
-    finish(response_body, output);
+    response.finish();
 }

@@ -3,42 +3,71 @@
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use component_http::{Endpoint, hex, percent, query, route};
 
 pub use component_http::Reply;
 
-/// Where blobs live in the URL space.
-pub const PREFIX: &str = "/blobs";
-
 /// What a path names.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Target {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
     /// `/blobs` or `/blobs/`: the listing.
     Listing,
     /// `/blobs/{key...}`.
-    Blob(String),
+    Blob,
 }
 
-/// Resolves a request path (without query) to the listing or a valid key.
-pub fn target(path: &str) -> Result<Target, Reply> {
-    let Some(rest) = path.strip_prefix(PREFIX) else {
-        return Err(Reply::error(
-            404,
-            format!("no such route {path}: use /blobs/KEY or /blobs?prefix="),
-        ));
-    };
-    if rest.is_empty() || rest == "/" {
-        return Ok(Target::Listing);
+/// The function's endpoints.
+const ENDPOINTS: &[Endpoint<Target>] = &[
+    Endpoint {
+        path: "/blobs",
+        allow: "GET",
+        hint: " /blobs?prefix=&start-after=&limit= to list",
+        name: Target::Listing,
+    },
+    Endpoint {
+        path: "/blobs/...",
+        allow: "PUT, GET, HEAD, DELETE",
+        hint: " on /blobs/KEY",
+        name: Target::Blob,
+    },
+];
+
+/// The routes, for `404` messages.
+const USAGE: &str = "/blobs/KEY or /blobs?prefix=";
+
+/// What a request asks for, its key decoded and checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// `GET /blobs?…`: a listing page.
+    List,
+    /// `PUT /blobs/KEY`: an upload.
+    Put(String),
+    /// `GET /blobs/KEY`: a download.
+    Get(String),
+    /// `HEAD /blobs/KEY`: a download's headers.
+    Head(String),
+    /// `DELETE /blobs/KEY`.
+    Delete(String),
+}
+
+/// Resolves a method and request path (without query) to an action, or
+/// the reply refusing it: `404`, `405`, or `400` for a key that is not
+/// percent-encoded UTF-8 or breaks the key rules.
+pub fn action(method: &str, path: &str) -> Result<Action, Reply> {
+    let (target, encoded) = route(ENDPOINTS, method, path, USAGE)?;
+    if target == Target::Listing {
+        return Ok(Action::List);
     }
-    let Some(encoded) = rest.strip_prefix('/') else {
-        return Err(Reply::error(
-            404,
-            format!("no such route {path}: use /blobs/KEY or /blobs?prefix="),
-        ));
-    };
-    let key = percent_decode(encoded)
-        .ok_or_else(|| Reply::error(400, "invalid key: it is not UTF-8 once percent-decoded"))?;
+    let key =
+        percent::decode(encoded).map_err(|e| Reply::error(400, format!("invalid key: {e}")))?;
     blob_key::validate(&key).map_err(|e| Reply::error(400, format!("invalid key: {e}")))?;
-    Ok(Target::Blob(key))
+    Ok(match method {
+        "PUT" => Action::Put(key),
+        "GET" => Action::Get(key),
+        "HEAD" => Action::Head(key),
+        // The only other method the endpoint allows.
+        _ => Action::Delete(key),
+    })
 }
 
 /// A `Range` request resolved against a blob's size.
@@ -189,11 +218,9 @@ pub fn list_query(query: &str) -> Result<ListQuery, Reply> {
         start_after: None,
         limit: MAX_PAGE,
     };
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = percent_decode(&value.replace('+', " "))
-            .ok_or_else(|| Reply::error(400, format!("{key} is not UTF-8 once percent-decoded")))?;
-        match key {
+    for pair in query::pairs(query) {
+        let (key, value) = pair.map_err(|e| Reply::error(400, e.to_string()))?;
+        match key.as_str() {
             "prefix" => q.prefix = value,
             "start-after" => q.start_after = Some(value).filter(|v| !v.is_empty()),
             "limit" => {
@@ -219,62 +246,55 @@ pub fn list_query(query: &str) -> Result<ListQuery, Reply> {
     Ok(q)
 }
 
-/// Decodes `%XX` escapes; `None` if the result is not UTF-8 or an escape is broken.
-pub fn percent_decode(text: &str) -> Option<String> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        if bytes[i] == b'%' {
-            let hex = bytes.get(i + 1..i + 3)?;
-            let hex = std::str::from_utf8(hex).ok()?;
-            out.push(u8::from_str_radix(hex, 16).ok()?);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8(out).ok()
-}
-
-/// Lower-case hex.
-pub fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn paths_to_keys() {
-        assert_eq!(target("/blobs"), Ok(Target::Listing));
-        assert_eq!(target("/blobs/"), Ok(Target::Listing));
+    fn paths_to_actions_and_keys() {
+        assert_eq!(action("GET", "/blobs"), Ok(Action::List));
+        assert_eq!(action("GET", "/blobs/"), Ok(Action::List));
         assert_eq!(
-            target("/blobs/a/b%20c.txt"),
-            Ok(Target::Blob("a/b c.txt".into()))
+            action("PUT", "/blobs/a/b%20c+d.txt"),
+            Ok(Action::Put("a/b c+d.txt".into()))
         );
-        assert_eq!(target("/blobs/%C3%BCber"), Ok(Target::Blob("über".into())));
-        for (path, status, message) in [
-            ("/blobs//abs", 400, "starts with `/`"),
-            ("/blobs/a/../b", 400, "`..` segment"),
-            ("/blobs/a/%2E%2E/b", 400, "`..` segment"),
-            ("/blobs/.", 400, "`.` segment"),
-            ("/blobs/tab%09", 400, "control character"),
-            ("/blobs/%FF", 400, "not UTF-8"),
-            ("/blobs/%zz", 400, "not UTF-8"),
-            ("/blobsx", 404, "no such route"),
+        assert_eq!(
+            action("GET", "/blobs/%C3%BCber"),
+            Ok(Action::Get("über".into()))
+        );
+        assert_eq!(action("HEAD", "/blobs/k/"), Ok(Action::Head("k/".into())));
+        assert_eq!(action("DELETE", "/blobs/k"), Ok(Action::Delete("k".into())));
+        for (method, path, status, message) in [
+            ("GET", "/blobs//abs", 400, "starts with `/`"),
+            ("GET", "/blobs/a/../b", 400, "`..` segment"),
+            ("GET", "/blobs/a/%2E%2E/b", 400, "`..` segment"),
+            ("GET", "/blobs/.", 400, "`.` segment"),
+            ("GET", "/blobs/tab%09", 400, "control character"),
+            ("GET", "/blobs/%FF", 400, "not UTF-8"),
+            ("GET", "/blobs/%zz", 400, "not followed by two hex digits"),
+            ("GET", "/blobsx", 404, "no such route"),
+            (
+                "POST",
+                "/blobs/k",
+                405,
+                "POST /blobs/k is not allowed: use PUT, GET, HEAD, DELETE",
+            ),
+            (
+                "PUT",
+                "/blobs",
+                405,
+                "use GET /blobs?prefix=&start-after=&limit= to list",
+            ),
         ] {
-            let reply = target(path).expect_err(path);
-            assert_eq!(reply.status, status, "{path}");
+            let reply = action(method, path).expect_err(path);
+            assert_eq!(reply.status, status, "{method} {path}");
             assert!(
                 String::from_utf8_lossy(&reply.body).contains(message),
-                "{path}"
+                "{method} {path}: {reply:?}"
             );
         }
         let long = format!("/blobs/{}", "k".repeat(1025));
-        assert_eq!(target(&long).expect_err("long").status, 400);
+        assert_eq!(action("GET", &long).expect_err("long").status, 400);
     }
 
     #[test]
@@ -349,7 +369,17 @@ mod tests {
             })
         );
         assert_eq!(list_query("").map(|q| q.limit), Ok(1000));
-        for bad in ["limit=0", "limit=1001", "limit=x", "colour=red"] {
+        assert_eq!(
+            list_query("prefix=my+docs").map(|q| q.prefix),
+            Ok("my docs".into())
+        );
+        for bad in [
+            "limit=0",
+            "limit=1001",
+            "limit=x",
+            "colour=red",
+            "prefix=%FF",
+        ] {
             assert_eq!(list_query(bad).expect_err(bad).status, 400, "{bad}");
         }
     }

@@ -7,17 +7,17 @@ use crate::format::Format;
 use crate::http_face::{self, Reply, Route};
 use crate::ops::{self, Op};
 use crate::pipeline::{self, OutputOptions};
-use component_http::wasi::{read_post, request_path, send};
-use wasip2::http::types::{IncomingRequest, Method, ResponseOutparam};
+use component_http::wasi::{RequestBody, route_request, send};
+use wasip2::http::types::{IncomingRequest, ResponseOutparam};
 
-wit_bindgen::generate!({
-    path: "../../wit/image",
-    world: "image-filter",
-    with: { "wasi:config/store@0.2.0-rc.1": generate },
+component_http::generate!({
+    path: ["../../wit/platform", "../../wit/image"],
+    world: "cloudfn:image/image-filter",
+    generate_all,
 });
 
 use exports::cloudfn::image::filter::{self as wit, Guest};
-use wasi::config::store;
+use wasi::config0_2_0_rc_1::store;
 
 /// Reads the limits from the Spin variables `max_pixels` and
 /// `max_body_bytes`; absent variables take the defaults.
@@ -82,8 +82,6 @@ impl Guest for ImageFilter {
         })
     }
 }
-
-export!(ImageFilter);
 
 fn from_wit_op(op: wit::Op) -> Op {
     match op {
@@ -184,56 +182,24 @@ fn to_wit_error(error: FilterError) -> wit::Error {
     }
 }
 
-struct Http;
-
-wasip2::http::proxy::export!(Http);
-
-impl wasip2::exports::http::incoming_handler::Guest for Http {
+impl exports::wasi::http::incoming_handler::Guest for ImageFilter {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
-        let method = match request.method() {
-            Method::Get => "GET",
-            Method::Head => "HEAD",
-            Method::Post => "POST",
-            Method::Put => "PUT",
-            Method::Delete => "DELETE",
-            _ => "OTHER",
-        };
-        let path = request_path(&request);
-        let route = match http_face::route(method, &path) {
-            Ok(route) => route,
-            Err((reply, allow)) => {
-                let allow: Vec<(&str, &str)> = allow.map(|a| ("allow", a)).into_iter().collect();
-                return send(out, reply, &allow);
-            }
-        };
-        if route == Route::Ops {
-            return send(out, http_face::ops_reply(), &[]);
-        }
-        let limits = match limits() {
-            Ok(limits) => limits,
-            Err(e) => return send(out, http_face::error_reply(&e), &[]),
-        };
-        let max = usize::try_from(limits.max_bytes).unwrap_or(usize::MAX);
-        let Some((body, out)) = read_post(
-            &request,
-            out,
-            max,
-            http_face::USAGE,
-            "send a smaller image (the limit is the Spin variable max_body_bytes)",
-        ) else {
-            return;
-        };
-        let reply: Reply = match route {
-            Route::Filter => {
-                let query = request
-                    .path_with_query()
-                    .and_then(|p| p.split_once('?').map(|(_, q)| q.to_owned()))
-                    .unwrap_or_default();
-                http_face::filter_reply(&query, &body, &limits)
-            }
-            _ => http_face::info_reply(&body, &limits),
-        };
-        drop(body);
-        send(out, reply, &[]);
+        send(out, respond(&request).unwrap_or_else(|refused| refused));
     }
 }
+
+fn respond(request: &IncomingRequest) -> Result<Reply, Reply> {
+    let (route, query) = route_request(request, http_face::ENDPOINTS, http_face::USAGE)?;
+    if route == Route::Ops {
+        return Ok(http_face::ops_reply());
+    }
+    let limits = limits().map_err(|e| http_face::error_reply(&e))?;
+    let max = usize::try_from(limits.max_bytes).unwrap_or(usize::MAX);
+    let body = RequestBody::open(request)?.read_all(max, http_face::TOO_LARGE)?;
+    Ok(match route {
+        Route::Filter => http_face::filter_reply(&query, &body, &limits),
+        _ => http_face::info_reply(&body, &limits),
+    })
+}
+
+export!(ImageFilter);

@@ -7,6 +7,7 @@ use crate::error::FilterError;
 use crate::format::Format;
 use crate::ops::{self, Op};
 use crate::pipeline::{self, OutputOptions};
+use component_http::{Endpoint, query};
 use image::ColorType;
 
 pub use component_http::Reply;
@@ -22,42 +23,37 @@ pub enum Route {
     Ops,
 }
 
+/// The function's endpoints.
+pub const ENDPOINTS: &[Endpoint<Route>] = &[
+    Endpoint {
+        path: "/image/filter",
+        allow: "POST",
+        hint: "",
+        name: Route::Filter,
+    },
+    Endpoint {
+        path: "/image/info",
+        allow: "POST",
+        hint: "",
+        name: Route::Info,
+    },
+    Endpoint {
+        path: "/image/ops",
+        allow: "GET, HEAD",
+        hint: "",
+        name: Route::Ops,
+    },
+];
+
 /// The routes, for 404 messages.
 pub const USAGE: &str = "POST /image/filter?ops=grayscale,blur:2&format=jpeg&quality=85 with the image as body, POST /image/info with the image as body, or GET /image/ops";
 
-/// Resolves a method and path to a route, or the reply refusing it.
-pub fn route(method: &str, path: &str) -> Result<Route, (Reply, Option<&'static str>)> {
-    let path = path.trim_end_matches('/');
-    let (route, allow) = match path {
-        "/image/filter" => (Route::Filter, "POST"),
-        "/image/info" => (Route::Info, "POST"),
-        "/image/ops" => (Route::Ops, "GET, HEAD"),
-        _ => {
-            return Err((
-                Reply::error(404, format!("no such route {path}: use {USAGE}")),
-                None,
-            ));
-        }
-    };
-    let allowed = match route {
-        Route::Ops => method == "GET" || method == "HEAD",
-        _ => method == "POST",
-    };
-    if allowed {
-        Ok(route)
-    } else {
-        Err((
-            Reply::error(405, format!("{method} {path} is not allowed: use {allow}")),
-            Some(allow),
-        ))
-    }
-}
+/// What a `413` for a body over the byte limit advises.
+pub const TOO_LARGE: &str = "send a smaller image (the limit is the Spin variable max_body_bytes)";
 
 /// The reply to `GET /image/ops`.
 pub fn ops_reply() -> Reply {
-    let mut body = serde_json::to_vec_pretty(&ops::catalog_json()).unwrap_or_default();
-    body.push(b'\n');
-    Reply::ok("application/json", body)
+    Reply::json(200, &ops::catalog_json())
 }
 
 /// The query options of `/image/filter`.
@@ -69,16 +65,15 @@ pub struct FilterQuery {
     pub output: OutputOptions,
 }
 
-/// Parses `ops=…&format=…&quality=…` (percent-encoded or not).
+/// Parses `ops=…&format=…&quality=…` (form-encoded, see [`component_http::percent`]).
 pub fn parse_query(query: &str) -> Result<FilterQuery, FilterError> {
     let mut parsed = FilterQuery {
         ops: Vec::new(),
         output: OutputOptions::default(),
     };
-    for pair in query.split('&').filter(|p| !p.is_empty()) {
-        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
-        let value = percent_decode(value);
-        match key {
+    for pair in query::pairs(query) {
+        let (key, value) = pair.map_err(|e| FilterError::InvalidOutput(e.to_string()))?;
+        match key.as_str() {
             "ops" => parsed.ops.extend(Op::parse_list(&value)?),
             "format" => parsed.output.format = Some(Format::parse(&value)?),
             "quality" => {
@@ -120,9 +115,7 @@ pub fn info_reply(body: &[u8], limits: &Limits) -> Reply {
                 "color_type": color_type_name(info.color_type),
                 "orientation": info.orientation,
             });
-            let mut body = serde_json::to_vec(&json).unwrap_or_default();
-            body.push(b'\n');
-            Reply::ok("application/json", body)
+            Reply::json(200, &json)
         }
         Err(e) => error_reply(&e),
     }
@@ -147,30 +140,6 @@ pub fn color_type_name(color: ColorType) -> &'static str {
         ColorType::Rgb32F => "rgb32f",
         _ => "rgba32f",
     }
-}
-
-/// Decodes `%XX` escapes and `+` (as a space); invalid escapes stay as they are.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        match bytes[i] {
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push((h * 16 + l) as u8);
-                    i += 3;
-                    continue;
-                }
-                _ => out.push(b'%'),
-            },
-            b'+' => out.push(b' '),
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 #[cfg(test)]
@@ -215,17 +184,25 @@ mod tests {
 
     #[test]
     fn routes_and_methods() {
-        assert_eq!(route("POST", "/image/filter"), Ok(Route::Filter));
-        assert_eq!(route("POST", "/image/info/"), Ok(Route::Info));
-        assert_eq!(route("GET", "/image/ops"), Ok(Route::Ops));
-        let (reply, allow) = route("GET", "/image/filter").unwrap_err();
-        assert_eq!((reply.status, allow), (405, Some("POST")));
-        let (reply, _) = route("POST", "/image/nope").unwrap_err();
+        let go =
+            |method, path| component_http::route(ENDPOINTS, method, path, USAGE).map(|(r, _)| r);
+        assert_eq!(go("POST", "/image/filter").ok(), Some(Route::Filter));
+        assert_eq!(go("POST", "/image/info/").ok(), Some(Route::Info));
+        assert_eq!(go("GET", "/image/ops").ok(), Some(Route::Ops));
+        let reply = go("GET", "/image/filter").unwrap_err();
+        assert_eq!((reply.status, reply.header("allow")), (405, Some("POST")));
+        assert_eq!(reply.body, b"GET /image/filter is not allowed: use POST\n");
+        let reply = go("POST", "/image/nope").unwrap_err();
         assert_eq!(reply.status, 404);
     }
 
     #[test]
-    fn percent_decoding() {
-        assert_eq!(percent_decode("a%2Cb%3a1+2%zz%"), "a,b:1 2%zz%");
+    fn query_values_are_form_decoded_strictly() {
+        let q = parse_query("ops=crop%3A1%3A2%3A3x4+&format=p%6Eg").unwrap();
+        assert_eq!(q.output.format, Some(Format::Png));
+        assert_eq!(
+            parse_query("ops=blur%3").unwrap_err().to_string(),
+            "query parameter `ops`: the `%` at byte 4 is not followed by two hex digits"
+        );
     }
 }

@@ -1,13 +1,16 @@
-//! Component glue: the typed `mapper` export and the HTTP face.
+//! Component glue: the typed `mapper` export, the line stream and the HTTP face.
 
-use component_http::Reply;
-use component_http::wasi::{read_post, request_path, send};
-use inverted_index::batch::{MAX_BODY, build_index, map_body, map_records};
+use component_http::wasi::{RequestBody, route_request, send};
+use component_http::{Endpoint, Reply};
+use inverted_index::batch::{MAX_BODY, TOO_LARGE, TSV, build_index, map_body, map_records};
 use inverted_index::lines::Counters;
 use inverted_index::tokenize::Tokenizer;
 use wasip2::http::types::{IncomingRequest, ResponseOutparam};
 
-wit_bindgen::generate!({ path: "../../wit/mapreduce", world: "index-map" });
+component_http::generate!({
+    path: ["../../wit/platform", "../../wit/mapreduce"],
+    world: "cloudfn:mapreduce/index-map",
+});
 
 use cloudfn::mapreduce::types::{Pair, Record};
 use exports::cloudfn::mapreduce::mapper::Guest;
@@ -33,60 +36,52 @@ impl Guest for Mapper {
     }
 }
 
-export!(Mapper);
-
 inverted_index::line_stream_export!(Mapper, || {
     inverted_index::line_stream::LineStream::map(Tokenizer::new())
 });
 
-struct Http;
+/// What a request asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Route {
+    Map,
+    Build,
+}
 
-wasip2::http::proxy::export!(Http);
+const RECORDS: &str = " with record lines `doc-id<TAB>content`";
 
-impl wasip2::exports::http::incoming_handler::Guest for Http {
+const ENDPOINTS: &[Endpoint<Route>] = &[
+    Endpoint {
+        path: "/index/map",
+        allow: "POST",
+        hint: RECORDS,
+        name: Route::Map,
+    },
+    Endpoint {
+        path: "/index/build",
+        allow: "POST",
+        hint: RECORDS,
+        name: Route::Build,
+    },
+];
+
+impl exports::wasi::http::incoming_handler::Guest for Mapper {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
-        let full = request_path(&request);
-        let path = full.trim_end_matches('/');
-        let build = match path {
-            "/index/map" => false,
-            "/index/build" => true,
-            _ => {
-                return send(
-                    out,
-                    Reply::error(
-                        404,
-                        format!("no such endpoint: {path} (POST /index/map or /index/build)"),
-                    ),
-                    &[],
-                );
-            }
-        };
-        let Some((bytes, out)) = read_post(
-            &request,
-            out,
-            MAX_BODY,
-            "use POST with record lines `doc-id<TAB>content`",
-            TOO_LARGE,
-        ) else {
-            return;
-        };
-        let tokenizer = Tokenizer::new();
-        let (lines, counters) = if build {
-            build_index(&tokenizer, &bytes)
-        } else {
-            map_body(&tokenizer, &bytes)
-        };
-        let counters = counters_header(&counters);
-        send(
-            out,
-            Reply::ok("text/tab-separated-values; charset=utf-8", lines),
-            &[("x-cloudfn-counters", &counters)],
-        );
+        send(out, respond(&request).unwrap_or_else(|refused| refused));
     }
 }
 
-/// Advice for bodies over the limit.
-const TOO_LARGE: &str = "for larger inputs use `cloudfn stream` or a Hadoop Streaming job";
+export!(Mapper);
+
+fn respond(request: &IncomingRequest) -> Result<Reply, Reply> {
+    let (route, _) = route_request(request, ENDPOINTS, "POST /index/map or /index/build")?;
+    let bytes = RequestBody::open(request)?.read_all(MAX_BODY, TOO_LARGE)?;
+    let tokenizer = Tokenizer::new();
+    let (lines, counters) = match route {
+        Route::Map => map_body(&tokenizer, &bytes),
+        Route::Build => build_index(&tokenizer, &bytes),
+    };
+    Ok(Reply::ok(TSV, lines).with_header("x-cloudfn-counters", counters_header(&counters)))
+}
 
 fn counters_header(c: &Counters) -> String {
     format!(

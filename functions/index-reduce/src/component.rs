@@ -1,12 +1,15 @@
-//! Component glue: the typed `reducer` export and the HTTP face.
+//! Component glue: the typed `reducer` export, the line stream and the HTTP face.
 
-use component_http::Reply;
-use component_http::wasi::{read_post, request_path, send};
-use inverted_index::batch::{MAX_BODY, reduce_body};
+use component_http::wasi::{RequestBody, route_request, send};
+use component_http::{Endpoint, Reply};
+use inverted_index::batch::{MAX_BODY, TOO_LARGE, TSV, reduce_body};
 use inverted_index::reduce::{Postings, parse_value};
 use wasip2::http::types::{IncomingRequest, ResponseOutparam};
 
-wit_bindgen::generate!({ path: "../../wit/mapreduce", world: "index-reduce" });
+component_http::generate!({
+    path: ["../../wit/platform", "../../wit/mapreduce"],
+    world: "cloudfn:mapreduce/index-reduce",
+});
 
 use cloudfn::mapreduce::types::{Error, Pair};
 use exports::cloudfn::mapreduce::reducer::Guest;
@@ -38,41 +41,28 @@ impl Guest for Reducer {
     }
 }
 
-export!(Reducer);
-
 inverted_index::line_stream_export!(Reducer, inverted_index::line_stream::LineStream::reduce);
 
-struct Http;
+const ENDPOINTS: &[Endpoint<()>] = &[Endpoint {
+    path: "/index/reduce",
+    allow: "POST",
+    hint: " with pair lines sorted by key",
+    name: (),
+}];
 
-wasip2::http::proxy::export!(Http);
-
-impl wasip2::exports::http::incoming_handler::Guest for Http {
+impl exports::wasi::http::incoming_handler::Guest for Reducer {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
-        let full = request_path(&request);
-        let path = full.trim_end_matches('/');
-        if path != "/index/reduce" {
-            return send(
-                out,
-                Reply::error(
-                    404,
-                    format!("no such endpoint: {path} (POST /index/reduce)"),
-                ),
-                &[],
-            );
-        }
-        let Some((bytes, out)) = read_post(
-            &request,
-            out,
-            MAX_BODY,
-            "use POST with pair lines sorted by key",
-            "for larger inputs use `cloudfn stream` or a Hadoop Streaming job",
-        ) else {
-            return;
-        };
-        let reply = match reduce_body(&bytes) {
-            Ok((lines, _)) => Reply::ok("text/tab-separated-values; charset=utf-8", lines),
-            Err(e) => Reply::error(400, e.to_string()),
-        };
-        send(out, reply, &[]);
+        send(out, respond(&request).unwrap_or_else(|refused| refused));
+    }
+}
+
+export!(Reducer);
+
+fn respond(request: &IncomingRequest) -> Result<Reply, Reply> {
+    route_request(request, ENDPOINTS, "POST /index/reduce")?;
+    let bytes = RequestBody::open(request)?.read_all(MAX_BODY, TOO_LARGE)?;
+    match reduce_body(&bytes) {
+        Ok((lines, _)) => Ok(Reply::ok(TSV, lines)),
+        Err(e) => Err(Reply::error(400, e.to_string())),
     }
 }

@@ -7,6 +7,10 @@ use crate::tokenize::Tokenizer;
 
 /// Largest body the HTTP faces take in one request.
 pub const MAX_BODY: usize = 16 << 20;
+/// What a `413` for a body over [`MAX_BODY`] advises.
+pub const TOO_LARGE: &str = "for larger inputs use `cloudfn stream` or a Hadoop Streaming job";
+/// The `Content-Type` of the line replies.
+pub const TSV: &str = "text/tab-separated-values; charset=utf-8";
 
 /// Maps every record line of `body`.
 pub fn map_body(tokenizer: &Tokenizer, body: &[u8]) -> (Vec<u8>, Counters) {

@@ -1,44 +1,53 @@
 //! Component glue: the typed `scorer` export and the HTTP face over WASI.
 
-use crate::http_face::{self, MAX_JSON_BODY, NdjsonStream, Reply};
+use crate::http_face::{self, MAX_JSON_BODY, NdjsonStream, Reply, Route};
 use crate::scoring::{self, Scorer};
-use component_http::wasi::{finish, read_up_to, request_path, send, start, write_all};
-use wasip2::http::types::{IncomingBody, IncomingRequest, Method, ResponseOutparam};
-use wasip2::io::streams::{InputStream, StreamError};
+use component_http::wasi::{RequestBody, header, route_request, send, start};
+use wasip2::http::types::{IncomingRequest, ResponseOutparam};
 
-wit_bindgen::generate!({ path: "../../wit/sentiment", world: "sentiment" });
+component_http::generate!({
+    path: ["../../wit/platform", "../../wit/sentiment"],
+    world: "cloudfn:sentiment/sentiment",
+});
 
 use exports::cloudfn::sentiment::scorer::{self as wit, Guest};
 
 struct Sentiment;
 
-fn to_wit(s: scoring::Scores) -> wit::Scores {
-    wit::Scores {
-        neg: s.neg,
-        neu: s.neu,
-        pos: s.pos,
-        compound: s.compound,
+impl From<scoring::Scores> for wit::Scores {
+    fn from(s: scoring::Scores) -> Self {
+        Self {
+            neg: s.neg,
+            neu: s.neu,
+            pos: s.pos,
+            compound: s.compound,
+        }
+    }
+}
+
+impl From<wit::Scores> for scoring::Scores {
+    fn from(s: wit::Scores) -> Self {
+        Self {
+            neg: s.neg,
+            neu: s.neu,
+            pos: s.pos,
+            compound: s.compound,
+        }
     }
 }
 
 impl Guest for Sentiment {
     fn score(text: String) -> wit::Scores {
-        to_wit(Scorer::new().score(&text))
+        Scorer::new().score(&text).into()
     }
 
     fn score_batch(texts: Vec<String>) -> Vec<wit::Scores> {
         let mut scorer = Scorer::new();
-        texts.iter().map(|t| to_wit(scorer.score(t))).collect()
+        texts.iter().map(|t| scorer.score(t).into()).collect()
     }
 
     fn classify(s: wit::Scores) -> wit::Label {
-        let scores = scoring::Scores {
-            neg: s.neg,
-            neu: s.neu,
-            pos: s.pos,
-            compound: s.compound,
-        };
-        match scoring::classify(&scores) {
+        match scoring::classify(&s.into()) {
             scoring::Label::Positive => wit::Label::Positive,
             scoring::Label::Neutral => wit::Label::Neutral,
             scoring::Label::Negative => wit::Label::Negative,
@@ -59,94 +68,58 @@ impl Guest for Sentiment {
     }
 }
 
-export!(Sentiment);
-
-struct Http;
-
-wasip2::http::proxy::export!(Http);
-
-/// What the request asks for.
-enum Route {
-    Score,
-    Aggregate,
-}
-
-impl wasip2::exports::http::incoming_handler::Guest for Http {
+impl exports::wasi::http::incoming_handler::Guest for Sentiment {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
-        let path = request_path(&request);
-        let route = match path.trim_end_matches('/') {
-            "/sentiment" => Route::Score,
-            "/sentiment/aggregate" => Route::Aggregate,
-            _ => {
-                return send(
-                    out,
-                    Reply::error(
-                        404,
-                        format!(
-                            "no such endpoint: {path} (POST /sentiment or /sentiment/aggregate)"
-                        ),
-                    ),
-                    &[],
-                );
-            }
+        let route = match route_request(&request, http_face::ENDPOINTS, http_face::USAGE) {
+            Ok((route, _)) => route,
+            Err(reply) => return send(out, reply),
         };
-        if !matches!(request.method(), Method::Post) {
-            return send(
-                out,
-                Reply::error(405, "use POST with a JSON or NDJSON body"),
-                &[("allow", "POST")],
-            );
-        }
-        let ndjson = request
-            .headers()
-            .get("content-type")
-            .iter()
-            .any(|v| v.starts_with(b"application/x-ndjson"));
-        let Ok(body) = request.consume() else {
-            return send(out, Reply::error(400, "request body unavailable"), &[]);
-        };
-        let Ok(input) = body.stream() else {
-            return send(out, Reply::error(400, "request body unavailable"), &[]);
+        let ndjson =
+            header(&request, "content-type").is_some_and(|v| v.starts_with("application/x-ndjson"));
+        let body = match RequestBody::open(&request) {
+            Ok(body) => body,
+            Err(reply) => return send(out, reply),
         };
         if ndjson {
-            stream_ndjson(out, &input, matches!(route, Route::Aggregate));
-        } else {
-            let reply = match read_up_to(&input, MAX_JSON_BODY + 1) {
-                Ok(bytes) => match route {
-                    Route::Score => http_face::score_json(&mut Scorer::new(), &bytes),
-                    Route::Aggregate => http_face::aggregate_json(&mut Scorer::new(), &bytes),
-                },
-                Err(message) => Reply::error(400, message),
-            };
-            send(out, reply, &[]);
+            return stream_ndjson(out, &body, route == Route::Aggregate);
         }
-        drop(input);
-        let _ = IncomingBody::finish(body);
+        let reply: Reply = match body.read_all(MAX_JSON_BODY, http_face::TOO_LARGE) {
+            Ok(bytes) => match route {
+                Route::Score => http_face::score_json(&mut Scorer::new(), &bytes),
+                Route::Aggregate => http_face::aggregate_json(&mut Scorer::new(), &bytes),
+            },
+            Err(reply) => reply,
+        };
+        send(out, reply);
     }
 }
 
-fn stream_ndjson(out: ResponseOutparam, input: &InputStream, aggregate: bool) {
-    let Some((body, output)) = start(out, 200, "application/x-ndjson", &[]) else {
+export!(Sentiment);
+
+/// Scores an NDJSON body line by line as it arrives, writing each chunk's
+/// results before reading the next.
+fn stream_ndjson(out: ResponseOutparam, body: &RequestBody, aggregate: bool) {
+    let Some(mut response) = start(out, 200, "application/x-ndjson", &[]) else {
         return;
     };
     let mut stream = NdjsonStream::new(aggregate);
     let mut pending = Vec::new();
     loop {
-        match input.blocking_read(64 << 10) {
-            Ok(chunk) => {
+        match body.chunk(64 << 10) {
+            Ok(Some(chunk)) => {
                 stream.push(&chunk, &mut pending);
-                if write_all(&output, &pending).is_err() {
+                if response.write(&pending).is_err() {
                     return;
                 }
                 pending.clear();
             }
-            Err(StreamError::Closed) => break,
+            Ok(None) => break,
             // The client went away or the host cut the body (size limit): stop.
-            Err(StreamError::LastOperationFailed(_)) => return,
+            Err(_) => return,
         }
     }
     stream.finish(&mut pending);
-    if write_all(&output, &pending).is_ok() {
-        finish(body, output);
+    if response.write(&pending).is_ok() {
+        response.finish();
     }
 }

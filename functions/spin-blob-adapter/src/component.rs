@@ -6,7 +6,7 @@ use spin_sdk::key_value::Store;
 use std::cell::{Cell, RefCell};
 
 wit_bindgen::generate!({
-    path: ["../../wit/blob", "../../wit/spin-blob-adapter"],
+    path: ["../../wit/platform", "../../wit/blob", "../../wit/spin-blob-adapter"],
     world: "cloudfn:spin-blob-adapter/adapter",
     generate_all,
 });

@@ -19,8 +19,8 @@
 #[allow(unsafe_code, missing_docs)]
 mod bridge {
     wit_bindgen::generate!({
-        path: "../../wit/spin-config-bridge",
-        world: "bridge",
+        path: ["../../wit/platform", "../../wit/spin-config-bridge"],
+        world: "cloudfn:spin-config-bridge/bridge",
         generate_all,
     });
 

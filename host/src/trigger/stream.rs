@@ -22,8 +22,6 @@
 //! thread that ends the process with status 124, the way Hadoop kills a task
 //! attempt that stops making progress.
 
-use crate::bindings::index_map::IndexMapPre;
-use crate::bindings::index_reduce::IndexReducePre;
 use crate::bindings::streaming_phase::StreamingPhasePre;
 use crate::bindings::streaming_phase::cloudfn::mapreduce::types::Error as PhaseError;
 use crate::engine::watchdog::Watchdog;
@@ -132,16 +130,16 @@ pub async fn run(
     input: impl Read + Send + 'static,
     output: impl Write + Send + 'static,
 ) -> Result<Report, StreamError> {
-    let (exported, interface) = match phase {
-        Phase::Map => (
-            IndexMapPre::new(component.instance_pre.clone()).is_ok(),
-            "mapper",
-        ),
-        Phase::Reduce => (
-            IndexReducePre::new(component.instance_pre.clone()).is_ok(),
-            "reducer",
-        ),
+    // The typed interface beside the line stream tells a mapper from a reducer.
+    let (interface, export) = match phase {
+        Phase::Map => ("mapper", "cloudfn:mapreduce/mapper@0.1.0"),
+        Phase::Reduce => ("reducer", "cloudfn:mapreduce/reducer@0.1.0"),
     };
+    let exported = component
+        .instance_pre
+        .component()
+        .get_export_index(None, export)
+        .is_some();
     let pre = StreamingPhasePre::new(component.instance_pre.clone())
         .ok()
         .filter(|_| exported)

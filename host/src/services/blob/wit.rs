@@ -7,8 +7,8 @@ use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
 mod generated {
     wasmtime::component::bindgen!({
-        path: "../wit/blob",
-        world: "blob-upload",
+        path: ["../wit/platform", "../wit/blob"],
+        world: "cloudfn:blob/store-client",
         imports: { default: trappable },
         with: {
             "cloudfn:blob/store.writer": crate::services::blob::BlobWriter,
