@@ -266,13 +266,23 @@ pub fn encode(image: &DynamicImage, format: Format, quality: u8) -> Result<Vec<u
         }
         Format::Png | Format::Tiff => {
             let converted;
-            let image = match image {
+            let image = match (format, image) {
                 // 32-bit float has no PNG layout; TIFF takes it but few readers do.
-                DynamicImage::ImageRgb32F(_) => {
+                (_, DynamicImage::ImageRgb32F(_)) => {
                     converted = DynamicImage::ImageRgb16(image.to_rgb16());
                     &converted
                 }
-                DynamicImage::ImageRgba32F(_) => {
+                (_, DynamicImage::ImageRgba32F(_)) => {
+                    converted = DynamicImage::ImageRgba16(image.to_rgba16());
+                    &converted
+                }
+                // The TIFF encoder has no gray-with-alpha layout: the gray
+                // goes into all three colour channels and the alpha is kept.
+                (Format::Tiff, DynamicImage::ImageLumaA8(_)) => {
+                    converted = DynamicImage::ImageRgba8(image.to_rgba8());
+                    &converted
+                }
+                (Format::Tiff, DynamicImage::ImageLumaA16(_)) => {
                     converted = DynamicImage::ImageRgba16(image.to_rgba16());
                     &converted
                 }
@@ -307,6 +317,65 @@ mod tests {
         assert_eq!(contain(3000, 4000, 1024, 1024), (768, 1024));
         assert_eq!(contain(100, 100, 800, 600), (600, 600));
         assert_eq!(contain(10000, 1, 100, 100), (100, 1));
+    }
+
+    /// Every layout the decoders produce, 3x2 pixels with varied values.
+    fn every_layout() -> Vec<DynamicImage> {
+        let rgba = image::RgbaImage::from_fn(3, 2, |x, y| {
+            image::Rgba([
+                (x * 80) as u8,
+                (y * 120) as u8,
+                200,
+                (60 + x * 60 + y * 10) as u8,
+            ])
+        });
+        let rgba = DynamicImage::ImageRgba8(rgba);
+        vec![
+            DynamicImage::ImageLuma8(rgba.to_luma8()),
+            DynamicImage::ImageLumaA8(rgba.to_luma_alpha8()),
+            DynamicImage::ImageRgb8(rgba.to_rgb8()),
+            rgba.clone(),
+            DynamicImage::ImageLuma16(rgba.to_luma16()),
+            DynamicImage::ImageLumaA16(rgba.to_luma_alpha16()),
+            DynamicImage::ImageRgb16(rgba.to_rgb16()),
+            DynamicImage::ImageRgba16(rgba.to_rgba16()),
+            DynamicImage::ImageRgb32F(rgba.to_rgb32f()),
+            DynamicImage::ImageRgba32F(rgba.to_rgba32f()),
+        ]
+    }
+
+    #[test]
+    fn regression_every_layout_encodes_in_every_format() {
+        // TIFF refused gray with alpha (a grayscale of a PNG with alpha, or of a GIF): a 500.
+        for image in every_layout() {
+            for format in Format::ALL {
+                let encoded = encode(&image, format, DEFAULT_QUALITY)
+                    .unwrap_or_else(|e| panic!("{:?} as {}: {e}", image.color(), format.name()));
+                let decoded = image::load_from_memory_with_format(&encoded, format.to_image())
+                    .unwrap_or_else(|e| panic!("{:?} as {}: {e}", image.color(), format.name()));
+                assert_eq!((decoded.width(), decoded.height()), (3, 2));
+            }
+        }
+    }
+
+    #[test]
+    fn tiff_keeps_gray_with_alpha_as_rgba() {
+        let gray = image::GrayAlphaImage::from_fn(3, 2, |x, y| {
+            image::LumaA([(x * 90 + y) as u8, (y * 200 + 5) as u8])
+        });
+        let encoded = encode(
+            &DynamicImage::ImageLumaA8(gray.clone()),
+            Format::Tiff,
+            DEFAULT_QUALITY,
+        )
+        .expect("tiff");
+        let decoded = image::load_from_memory_with_format(&encoded, image::ImageFormat::Tiff)
+            .expect("decodes")
+            .into_rgba8();
+        for (x, y, p) in gray.enumerate_pixels() {
+            let [l, a] = p.0;
+            assert_eq!(decoded.get_pixel(x, y).0, [l, l, l, a], "at {x},{y}");
+        }
     }
 
     #[test]

@@ -130,6 +130,47 @@ fn image_filter_http_runs_a_pipeline_exactly() {
 }
 
 #[test]
+fn regression_gray_with_alpha_encodes_as_tiff() {
+    // A grayscale of a PNG with alpha, or of a GIF, is gray with alpha,
+    // which the TIFF encoder refused: a 500. TIFF now carries it as RGBA.
+    let host = host();
+    let translucent = image::RgbaImage::from_fn(16, 12, |x, y| {
+        image::Rgba([(x * 15) as u8, (y * 20) as u8, 90, (x * 16 + y) as u8])
+    });
+    let mut png = Vec::new();
+    DynamicImage::ImageRgba8(translucent.clone())
+        .write_to(&mut std::io::Cursor::new(&mut png), ImageFormat::Png)
+        .expect("encode fixture");
+    let gif = encoded(&card(16, 12), ImageFormat::Gif);
+    for (label, input) in [("png with alpha", png), ("gif", gif)] {
+        let reply = post(&host, "/image/filter?ops=grayscale&format=tiff", &input);
+        assert_eq!(reply.status, 200, "{label}: {}", reply.body);
+        assert_eq!(reply.header("content-type"), Some("image/tiff"));
+        let out = image::load_from_memory_with_format(&reply.bytes, ImageFormat::Tiff)
+            .expect(label)
+            .into_rgba8();
+        assert_eq!(out.dimensions(), (16, 12), "{label}");
+        for p in out.pixels() {
+            assert!(
+                p[0] == p[1] && p[1] == p[2],
+                "{label}: gray in every channel, {p:?}"
+            );
+        }
+        if label == "png with alpha" {
+            for (x, y, p) in translucent.enumerate_pixels() {
+                let [r, g, b, a] = p.0.map(u32::from);
+                let luma = ((r * 299 + g * 587 + b * 114) / 1000) as u8;
+                assert_eq!(
+                    out.get_pixel(x, y).0,
+                    [luma, luma, luma, a as u8],
+                    "at {x},{y}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
 fn image_filter_http_info_and_ops() {
     let host = host();
     let info = post(
