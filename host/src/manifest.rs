@@ -1,9 +1,9 @@
 //! Parsing and validation of a Spin application manifest (`spin_manifest_version = 2`).
 //!
-//! Only the parts cloudfn acts on are modelled; keys Spin knows but cloudfn
-//! does not use (`key_value_stores`, `sqlite_databases`, …) are accepted and
-//! ignored, and anything else is refused with the file, line and key, as
-//! Spin does.
+//! Every key Spin accepts in the parts modelled here is accepted; the few
+//! cloudfn does not act on (`authors`, `exclude_files`, `sqlite_databases`,
+//! `ai_models`, `[application.trigger]`, build `watch`) are kept but unused.
+//! Anything else is refused with the file, line and key, as Spin does.
 
 use crate::routes::RoutePattern;
 use serde::Deserialize;
@@ -75,7 +75,7 @@ pub struct Application {
     /// Authors (ignored).
     #[serde(default)]
     pub authors: Vec<String>,
-    /// Application-level trigger settings (ignored by cloudfn).
+    /// Application-level trigger settings (`[application.trigger.KIND]`; unused).
     #[serde(default)]
     pub trigger: Option<toml::Table>,
 }
@@ -131,7 +131,7 @@ pub struct Component {
     /// Component variables: name → template over application variables.
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
-    /// Key-value stores (Spin); recorded for later platform services.
+    /// Key-value stores (Spin); `default` grants the host's blob store.
     #[serde(default)]
     pub key_value_stores: Vec<String>,
     /// `[component.X.build]`.
@@ -143,7 +143,9 @@ pub struct Component {
     /// Whether dependencies inherit this component's configuration.
     #[serde(default)]
     pub dependencies_inherit_configuration: bool,
-    /// `[component.X.tool]` (ignored).
+    /// `[component.X.tool]`: `tool.cloudfn` holds cloudfn's own settings
+    /// (`max_request_body`, `max_response_body`, and keys the portability
+    /// check reads); Spin ignores the table.
     #[serde(default)]
     pub tool: Option<toml::Table>,
     /// Spin keys cloudfn does not act on.
@@ -168,9 +170,10 @@ pub enum Source {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
 pub enum FileMount {
-    /// A path (file or directory) relative to the manifest, mounted at the same path.
+    /// A directory relative to the manifest, mounted at the same path (files
+    /// and glob patterns are refused when the component is loaded).
     Path(String),
-    /// An explicit mapping of a host directory to a guest directory.
+    /// A host directory mounted at a guest directory.
     Mapping {
         /// Host path relative to the manifest.
         source: String,

@@ -1,5 +1,6 @@
-//! Triggers: what turns the outside world into guest calls. For now the HTTP
-//! trigger (`cloudfn up`); event delivery and stream mode join here.
+//! Triggers: what turns the outside world into guest calls: the HTTP trigger
+//! of `cloudfn up` (server, dispatch, Spin headers, body limits) and stream
+//! mode (`cloudfn stream`, Hadoop Streaming lines through `line-stream`).
 
 pub mod body;
 pub mod dispatch;
