@@ -33,12 +33,12 @@ impl exports::wasi::http::incoming_handler::Guest for BlobUpload {
             Ok(action) => action,
             Err(reply) => return send(out, reply),
         };
-        let header = |name: &str| header(&request, name);
+        let headers = |name: &str| header(&request, name);
         match action {
             Action::List => send(out, list(&query)),
-            Action::Put(key) => put(&request, out, &key, &header),
-            Action::Get(key) => get(out, &key, &header, true),
-            Action::Head(key) => get(out, &key, &header, false),
+            Action::Put(key) => put(&request, out, &key, &headers),
+            Action::Get(key) => get(out, &key, &headers, true),
+            Action::Head(key) => get(out, &key, &headers, false),
             Action::Delete(key) => send(
                 out,
                 match store::delete(&key) {
