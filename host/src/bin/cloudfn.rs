@@ -6,6 +6,7 @@ use cloudfn_host::engine::cache::ComponentCache;
 use cloudfn_host::engine::{Interruption, Runtime};
 use cloudfn_host::limits::Limits;
 use cloudfn_host::manifest::Manifest;
+use cloudfn_host::services::ServiceConfig;
 use cloudfn_host::trigger::http::{HttpApp, bind, serve};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -94,12 +95,10 @@ impl EngineArgs {
             self.cache_dir.or_else(ComponentCache::default_dir)
         };
         let mut runtime = Runtime::with_interruption(self.limits, cache, interruption)?;
-        if let Some(dir) = self.data_dir {
-            runtime.set_data_dir(dir);
-        }
-        if let Some(url) = self.blob_store {
-            runtime.set_blob_url(url);
-        }
+        runtime.configure_services(&ServiceConfig {
+            data_dir: self.data_dir,
+            blob_url: self.blob_store,
+        })?;
         Ok(runtime)
     }
 }

@@ -9,7 +9,7 @@ pub mod watchdog;
 
 use crate::limits::{Limits, format_size};
 use crate::manifest::{FileMount, Manifest};
-use crate::services::{blob, outbound::OutboundPolicy, variables};
+use crate::services::{GrantContext, ServiceConfig, ServiceError, Services};
 use cache::{CacheError, CacheOutcome, ComponentCache};
 use state::{Grants, HostState};
 use std::path::PathBuf;
@@ -47,6 +47,9 @@ pub enum EngineError {
         /// What went wrong.
         source: CacheError,
     },
+    /// A platform service could not start.
+    #[error("{0}")]
+    Service(#[from] ServiceError),
     /// The component imports something the host does not provide, or its grants are invalid.
     #[error("component `{id}`: {message}")]
     Link {
@@ -98,9 +101,7 @@ pub struct Runtime {
     limits: Limits,
     cache: ComponentCache,
     epoch_stop: Arc<AtomicBool>,
-    data_dir: Option<PathBuf>,
-    blob_url: Option<String>,
-    blob_store: std::sync::OnceLock<Arc<blob::BlobStore>>,
+    services: Services,
 }
 
 /// A component ready to instantiate, with what its manifest grants it.
@@ -174,8 +175,7 @@ impl Runtime {
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker).map_err(config_err)?;
         wasmtime_wasi::p3::add_to_linker(&mut linker).map_err(config_err)?;
         wasmtime_wasi_http::p3::add_to_linker(&mut linker).map_err(config_err)?;
-        wasmtime_wasi_config::add_to_linker(&mut linker, HostState::config).map_err(config_err)?;
-        blob::wit::add_to_linker(&mut linker, HostState::blob).map_err(config_err)?;
+        Services::add_to_linker(&mut linker).map_err(config_err)?;
 
         let epoch_stop = Arc::new(AtomicBool::new(false));
         let ticker_engine = engine.weak();
@@ -202,43 +202,14 @@ impl Runtime {
             limits,
             cache: ComponentCache::new(cache_dir),
             epoch_stop,
-            data_dir: None,
-            blob_url: None,
-            blob_store: std::sync::OnceLock::new(),
+            services: Services::new(&ServiceConfig::default())?,
         })
     }
 
-    /// Keeps the blob store under `dir` instead of `.cloudfn/data` beside the manifest.
-    pub fn set_data_dir(&mut self, dir: PathBuf) {
-        self.data_dir = Some(dir);
-    }
-
-    /// Keeps blobs in the S3 bucket `url` (`s3://bucket`) instead of a directory.
-    pub fn set_blob_url(&mut self, url: String) {
-        self.blob_url = Some(url);
-    }
-
-    /// The blob store, opened on first use (the filesystem one clears interrupted uploads).
-    fn blob_store(&self, manifest: &Manifest) -> Result<Arc<blob::BlobStore>, String> {
-        if let Some(store) = self.blob_store.get() {
-            return Ok(store.clone());
-        }
-        let store =
-            match &self.blob_url {
-                Some(url) => {
-                    blob::BlobStore::S3(blob::s3::S3Store::open(url).map_err(|e| e.to_string())?)
-                }
-                None => {
-                    let dir = self
-                        .data_dir
-                        .clone()
-                        .unwrap_or_else(|| manifest.dir.join(".cloudfn/data"));
-                    blob::BlobStore::Fs(blob::fs::FsStore::open(&dir).map_err(|e| {
-                        format!("cannot open the blob store in {}: {e}", dir.display())
-                    })?)
-                }
-            };
-        Ok(self.blob_store.get_or_init(|| Arc::new(store)).clone())
+    /// Configures the platform services (data directory, blob store, …).
+    pub fn configure_services(&mut self, config: &ServiceConfig) -> Result<(), EngineError> {
+        self.services = Services::new(config)?;
+        Ok(())
     }
 
     /// The wasmtime engine.
@@ -263,6 +234,14 @@ impl Runtime {
             .ok_or_else(|| link_err("not defined in the manifest".into()))?;
         check_dependencies(entry).map_err(link_err)?;
         let path = manifest.source_path(entry);
+        let services = self
+            .services
+            .grants(&GrantContext {
+                manifest,
+                id,
+                component: entry,
+            })
+            .map_err(|e| link_err(e.to_string()))?;
         let grants = Grants {
             env: entry
                 .environment
@@ -290,15 +269,7 @@ impl Runtime {
                     }
                 })
                 .collect::<Result<_, _>>()?,
-            outbound: OutboundPolicy::new(&entry.allowed_outbound_hosts)
-                .map_err(|e| link_err(e.to_string()))?,
-            variables: variables::resolve(manifest, entry, |k| std::env::var(k).ok())
-                .map_err(|e| link_err(e.to_string()))?,
-            blob: if entry.key_value_stores.iter().any(|s| s == "default") {
-                Some(self.blob_store(manifest).map_err(link_err)?)
-            } else {
-                None
-            },
+            services,
         };
         let size_override = |name: &str, default: u64| -> Result<u64, EngineError> {
             match entry
@@ -372,7 +343,7 @@ impl Runtime {
     /// A fresh store for one instance of `component`, with the memory limit
     /// and an epoch deadline of the request timeout.
     pub fn new_store(&self, component: &LoadedComponent) -> wasmtime::Result<Store<HostState>> {
-        let state = HostState::new(&component.grants, self.limits.max_memory)?;
+        let state = HostState::new(&component.grants, &self.services, self.limits.max_memory)?;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         if self.interruption == Interruption::Epoch {

@@ -1,32 +1,25 @@
-//! What each store carries: WASI and `wasi:http` contexts, the component's
-//! grants, and the memory limiter that also records peak usage.
+//! What each store carries: WASI and `wasi:http` contexts, every service's
+//! instance state, the component's grants, and the memory limiter that also
+//! records peak usage.
 
-use crate::services::blob::BlobStore;
-use crate::services::blob::wit::BlobView;
-use crate::services::outbound::OutboundPolicy;
-use std::collections::BTreeMap;
+use crate::services::{HasServices, ServiceGrants, ServiceInstances, Services};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use wasmtime::ResourceLimiter;
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_config::{WasiConfig, WasiConfigVariables};
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 /// What the manifest grants one component. Nothing is granted by default.
-#[derive(Debug, Clone, Default)]
+#[derive(Default)]
 pub struct Grants {
     /// Environment variables (`environment`).
     pub env: Vec<(String, String)>,
     /// Host directory → guest path (`files`).
     pub dirs: Vec<(PathBuf, String)>,
-    /// Outgoing HTTP (`allowed_outbound_hosts`).
-    pub outbound: OutboundPolicy,
-    /// Resolved variables (`variables`).
-    pub variables: BTreeMap<String, String>,
-    /// The blob store (`key_value_stores = ["default"]`).
-    pub blob: Option<Arc<BlobStore>>,
+    /// What each platform service grants it.
+    pub services: ServiceGrants,
 }
 
 /// Memory used by one instance, readable after the store is gone.
@@ -104,16 +97,14 @@ pub struct HostState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     table: ResourceTable,
-    outbound: OutboundPolicy,
-    config: WasiConfigVariables,
-    blob: Option<Arc<BlobStore>>,
+    services: ServiceInstances,
     /// The memory limiter (installed with `Store::limiter`).
     pub limiter: MemoryLimiter,
 }
 
 impl HostState {
     /// Fresh state for one instance with the given grants.
-    pub fn new(grants: &Grants, max_memory: u64) -> wasmtime::Result<Self> {
+    pub fn new(grants: &Grants, services: &Services, max_memory: u64) -> wasmtime::Result<Self> {
         let mut wasi = WasiCtx::builder();
         wasi.inherit_stdout().inherit_stderr();
         for (k, v) in &grants.env {
@@ -126,24 +117,15 @@ impl HostState {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),
             table: ResourceTable::new(),
-            outbound: grants.outbound.clone(),
-            config: WasiConfigVariables::from_iter(grants.variables.clone()),
-            blob: grants.blob.clone(),
+            services: services.instances(&grants.services),
             limiter: MemoryLimiter::new(max_memory),
         })
     }
+}
 
-    /// The `cloudfn:blob/store` view.
-    pub fn blob(&mut self) -> BlobView<'_> {
-        BlobView {
-            store: self.blob.as_ref(),
-            table: &mut self.table,
-        }
-    }
-
-    /// The `wasi:config/store` view.
-    pub fn config(&mut self) -> WasiConfig<'_> {
-        WasiConfig::from(&self.config)
+impl HasServices for HostState {
+    fn services(&mut self) -> (&mut ServiceInstances, &mut ResourceTable) {
+        (&mut self.services, &mut self.table)
     }
 }
 
@@ -161,7 +143,7 @@ impl WasiHttpView for HostState {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: &mut self.outbound,
+            hooks: &mut self.services.outbound_http,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! `allowed_outbound_hosts`: which outgoing HTTP requests a guest may make.
 //! With an empty list (the default) every outgoing request is denied.
 
+use super::{GrantContext, HasService, Service, ServiceConfig};
 use http::uri::Uri;
+use wasmtime::component::Linker;
 use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, Result as HttpResult, WasiBody, WasiHttpHooks,
 };
@@ -86,6 +88,32 @@ impl OutboundPolicy {
             };
             scheme_ok && host_ok && port_ok
         })
+    }
+}
+
+/// The service: each component's policy, from its `allowed_outbound_hosts`.
+/// It links nothing itself: the engine links `wasi:http` with this policy as
+/// its hooks.
+pub struct OutboundHttp;
+
+impl Service for OutboundHttp {
+    type Grant = OutboundPolicy;
+    type Instance = OutboundPolicy;
+
+    fn new(_: &ServiceConfig) -> Result<Self, String> {
+        Ok(Self)
+    }
+
+    fn grant(&self, ctx: &GrantContext<'_>) -> Result<OutboundPolicy, String> {
+        OutboundPolicy::new(&ctx.component.allowed_outbound_hosts).map_err(|e| e.to_string())
+    }
+
+    fn instance(&self, grant: &OutboundPolicy) -> OutboundPolicy {
+        grant.clone()
+    }
+
+    fn add_to_linker<T: HasService<Self>>(_: &mut Linker<T>) -> wasmtime::Result<()> {
+        Ok(())
     }
 }
 

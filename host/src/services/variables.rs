@@ -2,8 +2,37 @@
 //! `variables = { name = "{{ app_var }}" }` templates, served to the guest as
 //! `wasi:config/store`. A component sees only the names its manifest entry grants.
 
+use super::{GrantContext, HasService, Service, ServiceConfig};
 use crate::manifest::{Component, Manifest, template_references};
 use std::collections::BTreeMap;
+use wasmtime::component::Linker;
+use wasmtime_wasi_config::{WasiConfig, WasiConfigVariables};
+
+/// The service: each component's variables, resolved when it is loaded.
+pub struct Variables;
+
+impl Service for Variables {
+    type Grant = BTreeMap<String, String>;
+    type Instance = WasiConfigVariables;
+
+    fn new(_: &ServiceConfig) -> Result<Self, String> {
+        Ok(Self)
+    }
+
+    fn grant(&self, ctx: &GrantContext<'_>) -> Result<BTreeMap<String, String>, String> {
+        resolve(ctx.manifest, ctx.component, |k| std::env::var(k).ok()).map_err(|e| e.to_string())
+    }
+
+    fn instance(&self, grant: &BTreeMap<String, String>) -> WasiConfigVariables {
+        WasiConfigVariables::from_iter(grant.clone())
+    }
+
+    fn add_to_linker<T: HasService<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+        wasmtime_wasi_config::add_to_linker(linker, |data: &mut T| {
+            WasiConfig::from(&*data.view().state)
+        })
+    }
+}
 
 /// A variable could not be resolved.
 #[derive(Debug, thiserror::Error)]

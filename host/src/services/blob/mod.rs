@@ -8,6 +8,71 @@ pub mod s3;
 pub mod trailer;
 pub mod wit;
 
+use super::{GrantContext, HasService, Service, ServiceConfig};
+use std::sync::{Arc, OnceLock};
+use wasmtime::component::Linker;
+
+/// The service: one store per runtime, opened when a component first needs
+/// it (the filesystem one then clears interrupted uploads), granted to
+/// components with `key_value_stores = ["default"]`.
+pub struct Blob {
+    config: ServiceConfig,
+    store: OnceLock<Arc<BlobStore>>,
+}
+
+impl Blob {
+    /// The store, opened on first use.
+    fn open(&self, ctx: &GrantContext<'_>) -> Result<Arc<BlobStore>, String> {
+        if let Some(store) = self.store.get() {
+            return Ok(store.clone());
+        }
+        let store =
+            match &self.config.blob_url {
+                Some(url) => BlobStore::S3(s3::S3Store::open(url).map_err(|e| e.to_string())?),
+                None => {
+                    let dir = self.config.data_dir(ctx.manifest);
+                    BlobStore::Fs(fs::FsStore::open(&dir).map_err(|e| {
+                        format!("cannot open the blob store in {}: {e}", dir.display())
+                    })?)
+                }
+            };
+        Ok(self.store.get_or_init(|| Arc::new(store)).clone())
+    }
+}
+
+impl Service for Blob {
+    type Grant = Option<Arc<BlobStore>>;
+    type Instance = Option<Arc<BlobStore>>;
+
+    fn new(config: &ServiceConfig) -> Result<Self, String> {
+        Ok(Self {
+            config: config.clone(),
+            store: OnceLock::new(),
+        })
+    }
+
+    fn grant(&self, ctx: &GrantContext<'_>) -> Result<Self::Grant, String> {
+        if ctx
+            .component
+            .key_value_stores
+            .iter()
+            .any(|s| s == "default")
+        {
+            self.open(ctx).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    fn instance(&self, grant: &Self::Grant) -> Self::Instance {
+        grant.clone()
+    }
+
+    fn add_to_linker<T: HasService<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+        wit::add_to_linker(linker)
+    }
+}
+
 /// The configured backend.
 #[derive(Debug)]
 pub enum BlobStore {

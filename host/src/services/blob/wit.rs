@@ -1,7 +1,8 @@
 //! `cloudfn:blob/store` for guests, over the host's blob store.
 
+use super::{Blob, BlobReader, BlobStore, BlobWriter};
 use super::{BlobError, Metadata};
-use super::{BlobReader, BlobStore, BlobWriter};
+use crate::services::HasService;
 use std::sync::Arc;
 use wasmtime::component::{HasData, Linker, Resource, ResourceTable};
 
@@ -34,12 +35,16 @@ impl HasData for HasBlob {
 }
 
 /// Adds `cloudfn:blob/store` (and its types) to `linker`.
-pub fn add_to_linker<T: 'static>(
-    linker: &mut Linker<T>,
-    view: fn(&mut T) -> BlobView<'_>,
-) -> wasmtime::Result<()> {
-    store::add_to_linker::<T, HasBlob>(linker, view)?;
-    types::add_to_linker::<T, HasBlob>(linker, view)
+pub fn add_to_linker<T: HasService<Blob>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
+    fn view<T: HasService<Blob>>(data: &mut T) -> BlobView<'_> {
+        let view = data.view();
+        BlobView {
+            store: view.state.as_ref(),
+            table: view.table,
+        }
+    }
+    store::add_to_linker::<T, HasBlob>(linker, view::<T>)?;
+    types::add_to_linker::<T, HasBlob>(linker, view::<T>)
 }
 
 fn to_wit(error: BlobError) -> types::Error {
