@@ -13,7 +13,8 @@ use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
 
-/// A manifest error: the file, the 1-based line and column, the key, and what is wrong.
+/// An error in a TOML file (the manifest, the runtime config): the file, the
+/// 1-based line and column, the key, and what is wrong.
 #[derive(Debug, thiserror::Error)]
 #[error("{}:{line}:{column}: {}{message}", file.display(), key.as_ref().map(|k| format!("`{k}`: ")).unwrap_or_default())]
 pub struct ManifestError {
@@ -235,23 +236,8 @@ impl Manifest {
 
     /// Parses manifest `text`; `file` is used in messages, `dir` resolves relative paths.
     pub fn parse(file: &Path, text: &str, dir: PathBuf) -> Result<Self, ManifestError> {
-        let error = |span: Option<Range<usize>>, key: Option<String>, message: String| {
-            let (line, column) = span.map(|s| line_col(text, s.start)).unwrap_or((0, 0));
-            ManifestError {
-                file: file.to_owned(),
-                line,
-                column,
-                key,
-                message,
-            }
-        };
-        let raw: RawManifest = toml::from_str(text).map_err(|e| {
-            error(
-                e.span(),
-                key_at(text, e.span()),
-                e.message().trim().to_owned(),
-            )
-        })?;
+        let error = |span, key, message| error_at(file, text, span, key, message);
+        let raw: RawManifest = from_toml(file, text)?;
         if raw.spin_manifest_version.get_ref().as_integer() != Some(2) {
             return Err(error(
                 Some(raw.spin_manifest_version.span()),
@@ -385,6 +371,41 @@ impl fmt::Display for HttpTrigger {
 }
 
 /// 1-based line and column of byte `offset` in `text`.
+/// Deserializes the TOML `text` of `file`; an error names the file, line,
+/// column and key.
+pub fn from_toml<T: serde::de::DeserializeOwned>(
+    file: &Path,
+    text: &str,
+) -> Result<T, ManifestError> {
+    toml::from_str(text).map_err(|e| {
+        error_at(
+            file,
+            text,
+            e.span(),
+            key_at(text, e.span()),
+            e.message().trim().to_owned(),
+        )
+    })
+}
+
+/// An error about the value at `span` (a byte range) of `file`, whose text is `text`.
+pub fn error_at(
+    file: &Path,
+    text: &str,
+    span: Option<Range<usize>>,
+    key: Option<String>,
+    message: String,
+) -> ManifestError {
+    let (line, column) = span.map(|s| line_col(text, s.start)).unwrap_or((0, 0));
+    ManifestError {
+        file: file.to_owned(),
+        line,
+        column,
+        key,
+        message,
+    }
+}
+
 fn line_col(text: &str, offset: usize) -> (usize, usize) {
     let before = &text[..offset.min(text.len())];
     let line = before.matches('\n').count() + 1;
