@@ -9,3 +9,4 @@ mod coverage;
 mod functions;
 mod routing;
 mod sandbox;
+mod services;

@@ -7,6 +7,7 @@ use cloudfn_host::engine::{Interruption, Runtime};
 use cloudfn_host::limits::Limits;
 use cloudfn_host::manifest::Manifest;
 use cloudfn_host::services::ServiceConfig;
+use cloudfn_host::services::runtime_config::RuntimeConfig;
 use cloudfn_host::trigger::http::{HttpApp, bind, serve};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
@@ -83,6 +84,10 @@ struct EngineArgs {
     /// AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_ALLOW_HTTP).
     #[arg(long, env = "CLOUDFN_BLOB_STORE", value_name = "URL")]
     blob_store: Option<String>,
+    /// Spin's runtime config file: key-value stores (`[key_value_store.NAME]`,
+    /// type `spin` or `redis`) and SQLite databases (`[sqlite_database.NAME]`).
+    #[arg(long, env = "SPIN_RUNTIME_CONFIG_FILE", value_name = "FILE")]
+    runtime_config_file: Option<PathBuf>,
     #[command(flatten)]
     limits: Limits,
 }
@@ -95,9 +100,14 @@ impl EngineArgs {
             self.cache_dir.or_else(ComponentCache::default_dir)
         };
         let mut runtime = Runtime::with_interruption(self.limits, cache, interruption)?;
+        let runtime_config = match &self.runtime_config_file {
+            Some(path) => RuntimeConfig::load(path)?,
+            None => RuntimeConfig::default(),
+        };
         runtime.configure_services(&ServiceConfig {
             data_dir: self.data_dir,
             blob_url: self.blob_store,
+            runtime_config,
         })?;
         Ok(runtime)
     }

@@ -10,7 +10,10 @@
 //! engine handles all of them together through [`Services`].
 
 pub mod blob;
+pub mod key_value;
 pub mod outbound;
+pub mod runtime_config;
+pub mod sqlite;
 pub mod variables;
 
 use crate::manifest::{Component, Manifest};
@@ -25,6 +28,8 @@ pub struct ServiceConfig {
     pub data_dir: Option<PathBuf>,
     /// The blob store's S3 bucket (`--blob-store s3://…`) instead of files.
     pub blob_url: Option<String>,
+    /// The stores the runtime config file defines (`--runtime-config-file`).
+    pub runtime_config: runtime_config::RuntimeConfig,
 }
 
 impl ServiceConfig {
@@ -169,4 +174,8 @@ services! {
     variables: variables::Variables,
     /// The blob store (`cloudfn:blob/store`).
     blob: blob::Blob,
+    /// Key-value stores (`key_value_stores`).
+    key_value: key_value::KeyValue,
+    /// SQLite databases (`sqlite_databases`).
+    sqlite: sqlite::Sqlite,
 }

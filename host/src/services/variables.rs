@@ -1,37 +1,203 @@
 //! Spin variables: application `[variables]` resolved into each component's
-//! `variables = { name = "{{ app_var }}" }` templates, served to the guest as
-//! `wasi:config/store`. A component sees only the names its manifest entry grants.
+//! `variables = { name = "{{ app_var }}" }` templates when it loads, and
+//! served through every interface Spin serves them by:
+//! `fermyon:spin/variables@2.0.0`, `spin:variables/variables@3.0.0` (async)
+//! and `wasi:config/store` in both its draft (Spin) and rc.1 (wasmtime)
+//! versions. A component sees only the names its manifest entry grants;
+//! errors are Spin's (`invalid-name`, `undefined`).
 
 use super::{GrantContext, HasService, Service, ServiceConfig};
 use crate::manifest::{Component, Manifest, template_references};
 use std::collections::BTreeMap;
-use wasmtime::component::Linker;
-use wasmtime_wasi_config::{WasiConfig, WasiConfigVariables};
+use std::sync::Arc;
+use wasmtime::component::{Accessor, HasData, Linker};
+
+mod generated {
+    wasmtime::component::bindgen!({
+        path: ["../wit/platform", "../wit/host"],
+        world: "cloudfn:host/variables",
+        imports: { default: trappable },
+    });
+}
+
+use generated::fermyon::spin::variables as v2;
+use generated::spin::variables::variables as v3;
+use generated::wasi::config0_2_0_draft_2024_09_27::store as config_draft;
+use generated::wasi::config0_2_0_rc_1::store as config_rc1;
+
+/// One component's resolved variables.
+#[derive(Debug, Clone, Default)]
+pub struct ComponentVariables {
+    component: Arc<str>,
+    values: Arc<BTreeMap<String, String>>,
+}
+
+/// Why a variable could not be read (Spin's two guest-facing cases).
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum LookupError {
+    /// Not a variable name (lower-case letters, digits, single underscores).
+    InvalidName(String),
+    /// The component has no variable by this name.
+    Undefined(String),
+}
+
+impl ComponentVariables {
+    fn get(&self, name: &str) -> Result<String, LookupError> {
+        check_name(name)
+            .map_err(|reason| LookupError::InvalidName(format!("{name:?}: {reason}")))?;
+        self.values.get(name).cloned().ok_or_else(|| {
+            LookupError::Undefined(format!("no variable for {:?}.{name:?}", &*self.component))
+        })
+    }
+
+    /// For `wasi:config`: an invalid or undefined name is just absent.
+    fn get_config(&self, name: &str) -> Option<String> {
+        self.get(name).ok()
+    }
+
+    fn all(&self) -> Vec<(String, String)> {
+        self.values
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+}
+
+/// Spin's rule for variable names: a lower-case ASCII letter, then
+/// lower-case letters, digits and single underscores, not ending in one.
+fn check_name(name: &str) -> Result<(), String> {
+    let Some(first) = name.bytes().next() else {
+        return Err("must not be empty".into());
+    };
+    if let Some(bad) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'))
+    {
+        return Err(format!(
+            "invalid character {bad:?}. Variable names may contain only lower-case letters, numbers, and underscores."
+        ));
+    }
+    if !first.is_ascii_lowercase() {
+        return Err("must start with a lowercase ASCII letter".into());
+    }
+    if name.ends_with('_') {
+        return Err("must end with a lowercase ASCII letter or digit".into());
+    }
+    if name.contains("__") {
+        return Err("must not contain multiple consecutive underscores".into());
+    }
+    Ok(())
+}
 
 /// The service: each component's variables, resolved when it is loaded.
 pub struct Variables;
 
 impl Service for Variables {
-    type Grant = BTreeMap<String, String>;
-    type Instance = WasiConfigVariables;
+    type Grant = ComponentVariables;
+    type Instance = ComponentVariables;
 
     fn new(_: &ServiceConfig) -> Result<Self, String> {
         Ok(Self)
     }
 
-    fn grant(&self, ctx: &GrantContext<'_>) -> Result<BTreeMap<String, String>, String> {
-        resolve(ctx.manifest, ctx.component, |k| std::env::var(k).ok()).map_err(|e| e.to_string())
+    fn grant(&self, ctx: &GrantContext<'_>) -> Result<ComponentVariables, String> {
+        let env = |k: &str| std::env::var(k).ok();
+        check_required(ctx.manifest, env).map_err(|e| e.to_string())?;
+        let values = resolve(ctx.manifest, ctx.component, env).map_err(|e| e.to_string())?;
+        Ok(ComponentVariables {
+            component: ctx.id.into(),
+            values: Arc::new(values),
+        })
     }
 
-    fn instance(&self, grant: &BTreeMap<String, String>) -> WasiConfigVariables {
-        WasiConfigVariables::from_iter(grant.clone())
+    fn instance(&self, grant: &ComponentVariables) -> ComponentVariables {
+        grant.clone()
     }
 
     fn add_to_linker<T: HasService<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-        wasmtime_wasi_config::add_to_linker(linker, |data: &mut T| {
-            WasiConfig::from(&*data.view().state)
-        })
+        fn view<T: HasService<Variables>>(data: &mut T) -> &mut ComponentVariables {
+            data.view().state
+        }
+        generated::Variables::add_to_linker::<T, HasVariables>(linker, view::<T>)
     }
+}
+
+/// The [`HasData`] marker of the variables host functions.
+pub struct HasVariables;
+
+impl HasData for HasVariables {
+    type Data<'a> = &'a mut ComponentVariables;
+}
+
+impl v2::Host for &mut ComponentVariables {
+    fn get(&mut self, name: String) -> wasmtime::Result<Result<String, v2::Error>> {
+        Ok(ComponentVariables::get(self, &name).map_err(|e| match e {
+            LookupError::InvalidName(m) => v2::Error::InvalidName(m),
+            LookupError::Undefined(m) => v2::Error::Undefined(m),
+        }))
+    }
+}
+
+impl v3::Host for &mut ComponentVariables {}
+
+impl<T> v3::HostWithStore<T> for HasVariables {
+    async fn get(
+        accessor: &Accessor<T, Self>,
+        name: String,
+    ) -> wasmtime::Result<Result<String, v3::Error>> {
+        Ok(accessor
+            .with(|mut access| access.get().get(&name))
+            .map_err(|e| match e {
+                LookupError::InvalidName(m) => v3::Error::InvalidName(m),
+                LookupError::Undefined(m) => v3::Error::Undefined(m),
+            }))
+    }
+}
+
+impl config_draft::Host for &mut ComponentVariables {
+    fn get(
+        &mut self,
+        key: String,
+    ) -> wasmtime::Result<Result<Option<String>, config_draft::Error>> {
+        Ok(Ok(self.get_config(&key)))
+    }
+
+    fn get_all(&mut self) -> wasmtime::Result<Result<Vec<(String, String)>, config_draft::Error>> {
+        Ok(Ok(self.all()))
+    }
+}
+
+impl config_rc1::Host for &mut ComponentVariables {
+    fn get(&mut self, key: String) -> wasmtime::Result<Result<Option<String>, config_rc1::Error>> {
+        Ok(Ok(self.get_config(&key)))
+    }
+
+    fn get_all(&mut self) -> wasmtime::Result<Result<Vec<(String, String)>, config_rc1::Error>> {
+        Ok(Ok(self.all()))
+    }
+}
+
+/// Required application variables that have no value, named all at once
+/// (Spin refuses to start an application with any).
+pub fn check_required(
+    manifest: &Manifest,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<(), VariableError> {
+    let missing: Vec<String> = manifest
+        .variables
+        .iter()
+        .filter(|(name, v)| v.default.is_none() && env(&env_name(name)).is_none())
+        .map(|(name, _)| name.clone())
+        .collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(VariableError::Required { names: missing })
+    }
+}
+
+fn env_name(variable: &str) -> String {
+    format!("SPIN_VARIABLE_{}", variable.to_ascii_uppercase())
 }
 
 /// A variable could not be resolved.
@@ -42,6 +208,16 @@ pub enum VariableError {
     Missing {
         /// The application variable.
         name: String,
+    },
+    /// Required application variables have no value.
+    #[error(
+        "required variables have no value: {}; set {} in the environment",
+        names.iter().map(|n| format!("`{n}`")).collect::<Vec<_>>().join(", "),
+        names.iter().map(|n| env_name(n)).collect::<Vec<_>>().join(", ")
+    )]
+    Required {
+        /// The application variables.
+        names: Vec<String>,
     },
 }
 
@@ -58,7 +234,7 @@ pub fn resolve(
     for (name, template) in &component.variables {
         let mut value = template.clone();
         for reference in template_references(template) {
-            let resolved = env(&format!("SPIN_VARIABLE_{}", reference.to_ascii_uppercase()))
+            let resolved = env(&env_name(reference))
                 .or_else(|| {
                     manifest
                         .variables
@@ -130,5 +306,27 @@ variables = { token = "{{ token }}" }
         assert_eq!(a["max_mpx"], "9");
         let e = resolve(&m, &m.components["b"], |_| None).expect_err("missing");
         assert!(e.to_string().contains("SPIN_VARIABLE_TOKEN"), "{e}");
+    }
+
+    #[test]
+    fn required_variables_are_named_together() {
+        let m =
+            Manifest::parse(Path::new("spin.toml"), MANIFEST, PathBuf::from(".")).expect("valid");
+        let e = check_required(&m, |_| None).expect_err("token has no value");
+        assert_eq!(
+            e.to_string(),
+            "required variables have no value: `token`; set SPIN_VARIABLE_TOKEN in the environment"
+        );
+        assert!(check_required(&m, |k| (k == "SPIN_VARIABLE_TOKEN").then(|| "t".into())).is_ok());
+    }
+
+    #[test]
+    fn variable_names_follow_spins_rule() {
+        for good in ["a", "abc", "a1b2c3", "a_1", "a_1_b_3"] {
+            assert_eq!(check_name(good), Ok(()), "{good}");
+        }
+        for bad in ["", "aX", "1bc", "_x", "x.y", "x_", "a__b", "x-y"] {
+            assert!(check_name(bad).is_err(), "{bad}");
+        }
     }
 }
