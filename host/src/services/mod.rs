@@ -9,6 +9,7 @@
 //! service is its module and one line in the [`services!`] list below; the
 //! engine handles all of them together through [`Services`].
 
+pub mod allowed_hosts;
 pub mod blob;
 pub mod key_value;
 pub mod outbound;

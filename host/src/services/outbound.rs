@@ -1,6 +1,8 @@
-//! `allowed_outbound_hosts`: which outgoing HTTP requests a guest may make.
-//! With an empty list (the default) every outgoing request is denied.
+//! Outgoing `wasi:http` requests: allowed only to the destinations
+//! `allowed_outbound_hosts` names (see [`super::allowed_hosts`]); with none
+//! (the default) every outgoing request is denied.
 
+use super::allowed_hosts::AllowedHosts;
 use super::{GrantContext, HasService, Service, ServiceConfig};
 use http::uri::Uri;
 use wasmtime::component::Linker;
@@ -8,86 +10,23 @@ use wasmtime_wasi_http::{
     Error as HttpError, RequestOptions, Result as HttpResult, WasiBody, WasiHttpHooks,
 };
 
-/// One allowed destination, as written in the manifest (`https://api.example.com`,
-/// `http://127.0.0.1:8080`, `https://*.example.com`, `*://*:*`).
-#[derive(Debug, Clone, PartialEq, Eq)]
-struct AllowedHost {
-    scheme: String,
-    host: String,
-    port: Option<String>,
-}
-
 /// The outgoing-request policy of one component.
 #[derive(Debug, Clone, Default)]
 pub struct OutboundPolicy {
-    allowed: Vec<AllowedHost>,
+    hosts: AllowedHosts,
 }
 
-/// An `allowed_outbound_hosts` entry that cannot be understood.
-#[derive(Debug, thiserror::Error)]
-#[error(
-    "invalid allowed_outbound_hosts entry `{0}`: expected scheme://host[:port], for example https://api.example.com or *://*:*"
-)]
-pub struct InvalidHost(pub String);
-
 impl OutboundPolicy {
-    /// Builds the policy from a component's `allowed_outbound_hosts`.
-    pub fn new(entries: &[String]) -> Result<Self, InvalidHost> {
-        let allowed = entries
-            .iter()
-            .map(|entry| {
-                let (scheme, rest) = entry
-                    .split_once("://")
-                    .ok_or_else(|| InvalidHost(entry.clone()))?;
-                let rest = rest.trim_end_matches('/');
-                let (host, port) = match rest.rsplit_once(':') {
-                    Some((h, p)) => (h, Some(p.to_owned())),
-                    None => (rest, None),
-                };
-                if host.is_empty() || scheme.is_empty() {
-                    return Err(InvalidHost(entry.clone()));
-                }
-                Ok(AllowedHost {
-                    scheme: scheme.to_owned(),
-                    host: host.to_owned(),
-                    port,
-                })
-            })
-            .collect::<Result<_, _>>()?;
-        Ok(Self { allowed })
+    /// The policy allowing `hosts`.
+    pub fn new(hosts: AllowedHosts) -> Self {
+        Self { hosts }
     }
 
     /// Whether a request to `uri` is allowed.
     pub fn allows(&self, uri: &Uri) -> bool {
         let scheme = uri.scheme_str().unwrap_or("http");
-        let Some(host) = uri.host() else {
-            return false;
-        };
-        let port = uri
-            .port_u16()
-            .unwrap_or(if scheme == "https" { 443 } else { 80 })
-            .to_string();
-        self.allowed.iter().any(|a| {
-            let scheme_ok = a.scheme == "*" || a.scheme.eq_ignore_ascii_case(scheme);
-            let host_ok = a.host == "*"
-                || a.host.eq_ignore_ascii_case(host)
-                || a.host.strip_prefix("*.").is_some_and(|suffix| {
-                    host.len() > suffix.len() + 1
-                        && host
-                            .to_ascii_lowercase()
-                            .ends_with(&format!(".{}", suffix.to_ascii_lowercase()))
-                });
-            let default_port = match a.scheme.as_str() {
-                "https" => "443",
-                "http" => "80",
-                _ => "",
-            };
-            let port_ok = match &a.port {
-                Some(p) => p == "*" || *p == port,
-                None => default_port == port,
-            };
-            scheme_ok && host_ok && port_ok
-        })
+        uri.host()
+            .is_some_and(|host| self.hosts.allows(scheme, host, uri.port_u16()))
     }
 }
 
@@ -105,7 +44,7 @@ impl Service for OutboundHttp {
     }
 
     fn grant(&self, ctx: &GrantContext<'_>) -> Result<OutboundPolicy, String> {
-        OutboundPolicy::new(&ctx.component.allowed_outbound_hosts).map_err(|e| e.to_string())
+        AllowedHosts::of(ctx).map(OutboundPolicy::new)
     }
 
     fn instance(&self, grant: &OutboundPolicy) -> OutboundPolicy {
@@ -146,8 +85,7 @@ mod tests {
 
     fn allows(entries: &[&str], uri: &str) -> bool {
         let entries: Vec<String> = entries.iter().map(|s| s.to_string()).collect();
-        OutboundPolicy::new(&entries)
-            .expect("valid")
+        OutboundPolicy::new(AllowedHosts::new(&entries, |_| None).expect("valid"))
             .allows(&uri.parse().expect("uri"))
     }
 
@@ -171,6 +109,6 @@ mod tests {
         assert!(!allows(&["https://*.example.com"], "https://example.com/"));
         assert!(allows(&["*://*:*"], "http://10.0.0.1:1234/"));
         assert!(allows(&["http://127.0.0.1:*"], "http://127.0.0.1:9/"));
-        assert!(OutboundPolicy::new(&["example.com".into()]).is_err());
+        assert!(AllowedHosts::new(&["example.com".into()], |_| None).is_err());
     }
 }

@@ -196,6 +196,15 @@ pub fn check_required(
     }
 }
 
+/// The value of application variable `name`: `SPIN_VARIABLE_<NAME>`, else its default.
+pub fn application_value(
+    manifest: &Manifest,
+    name: &str,
+    env: impl Fn(&str) -> Option<String>,
+) -> Option<String> {
+    env(&env_name(name)).or_else(|| manifest.variables.get(name).and_then(|v| v.default.clone()))
+}
+
 fn env_name(variable: &str) -> String {
     format!("SPIN_VARIABLE_{}", variable.to_ascii_uppercase())
 }
@@ -234,16 +243,11 @@ pub fn resolve(
     for (name, template) in &component.variables {
         let mut value = template.clone();
         for reference in template_references(template) {
-            let resolved = env(&env_name(reference))
-                .or_else(|| {
-                    manifest
-                        .variables
-                        .get(reference)
-                        .and_then(|v| v.default.clone())
-                })
-                .ok_or_else(|| VariableError::Missing {
+            let resolved = application_value(manifest, reference, &env).ok_or_else(|| {
+                VariableError::Missing {
                     name: reference.to_owned(),
-                })?;
+                }
+            })?;
             value = replace_reference(&value, reference, &resolved);
         }
         out.insert(name.clone(), value);
