@@ -9,4 +9,5 @@ mod coverage;
 mod functions;
 mod routing;
 mod sandbox;
+mod servers;
 mod services;

@@ -13,6 +13,7 @@ pub mod allowed_hosts;
 pub mod blob;
 pub mod key_value;
 pub mod outbound;
+pub mod redis;
 pub mod runtime_config;
 pub mod sqlite;
 pub mod variables;
@@ -179,4 +180,6 @@ services! {
     key_value: key_value::KeyValue,
     /// SQLite databases (`sqlite_databases`).
     sqlite: sqlite::Sqlite,
+    /// Outbound Redis (`allowed_outbound_hosts`).
+    redis: redis::Redis,
 }

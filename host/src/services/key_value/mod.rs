@@ -10,11 +10,13 @@
 //! directory. The runtime config defines other labels, or moves `default` to
 //! another file or to a Redis server.
 
+mod redis;
 mod sqlite;
 mod wit;
 
 use super::runtime_config::KeyValueStore;
 use super::{GrantContext, HasService, Service, ServiceConfig};
+use redis::RedisKv;
 use sqlite::SqliteKv;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
@@ -29,6 +31,8 @@ pub const MAX_OPEN_STORES: usize = 256;
 pub enum Backend {
     /// An SQLite file.
     Sqlite(SqliteKv),
+    /// A Redis server.
+    Redis(RedisKv),
 }
 
 /// The labels an application's stores answer to, and their backends, opened
@@ -43,6 +47,7 @@ pub struct Stores {
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 enum Location {
     Sqlite(PathBuf),
+    Redis(String),
 }
 
 impl Stores {
@@ -57,7 +62,7 @@ impl Stores {
                     path.clone()
                         .unwrap_or_else(|| data_dir.join(format!("sqlite_key_value_{label}.db"))),
                 ),
-                KeyValueStore::Redis(_) => continue,
+                KeyValueStore::Redis(url) => Location::Redis(url.clone()),
             };
             labels.insert(label.clone(), location);
         }
@@ -85,6 +90,7 @@ impl Stores {
                     Err(e) => Err(e.to_string()),
                 }
             }
+            Location::Redis(url) => RedisKv::new(url).map(Backend::Redis),
         };
         Some(opened.map(|backend| self.opened().entry(location).or_insert(backend).clone()))
     }
@@ -217,48 +223,56 @@ impl KvHandle {
     async fn get(&self, key: &str) -> Result<Option<Vec<u8>>, String> {
         match &self.backend {
             Backend::Sqlite(s) => s.get(&self.label, key).await,
+            Backend::Redis(r) => r.get(key).await,
         }
     }
 
     async fn set(&self, key: &str, value: Vec<u8>) -> Result<(), String> {
         match &self.backend {
             Backend::Sqlite(s) => s.set(&self.label, key, value).await,
+            Backend::Redis(r) => r.set(key, value).await,
         }
     }
 
     async fn delete(&self, keys: Vec<String>) -> Result<(), String> {
         match &self.backend {
             Backend::Sqlite(s) => s.delete(&self.label, keys).await,
+            Backend::Redis(r) => r.delete(keys).await,
         }
     }
 
     async fn exists(&self, key: &str) -> Result<bool, String> {
         match &self.backend {
             Backend::Sqlite(s) => s.exists(&self.label, key).await,
+            Backend::Redis(r) => r.exists(key).await,
         }
     }
 
     async fn keys(&self) -> Result<Vec<String>, String> {
         match &self.backend {
             Backend::Sqlite(s) => s.keys(&self.label).await,
+            Backend::Redis(r) => r.keys().await,
         }
     }
 
     async fn get_many(&self, keys: Vec<String>) -> Result<Vec<(String, Option<Vec<u8>>)>, String> {
         match &self.backend {
             Backend::Sqlite(s) => s.get_many(&self.label, keys).await,
+            Backend::Redis(r) => r.get_many(keys).await,
         }
     }
 
     async fn set_many(&self, pairs: Vec<(String, Vec<u8>)>) -> Result<(), String> {
         match &self.backend {
             Backend::Sqlite(s) => s.set_many(&self.label, pairs).await,
+            Backend::Redis(r) => r.set_many(pairs).await,
         }
     }
 
     async fn increment(&self, key: &str, delta: i64) -> Result<Result<i64, String>, String> {
         match &self.backend {
             Backend::Sqlite(s) => s.increment(&self.label, key, delta).await,
+            Backend::Redis(r) => r.increment(key, delta).await,
         }
     }
 
@@ -270,6 +284,7 @@ impl KvHandle {
     ) -> Result<bool, String> {
         match &self.backend {
             Backend::Sqlite(s) => s.swap(&self.label, key, expected, value).await,
+            Backend::Redis(r) => r.swap(key, expected, value).await,
         }
     }
 }

@@ -1,0 +1,167 @@
+//! Real servers for the tests, from Debian's packages: each binds
+//! `127.0.0.1` on a free port, keeps its data in a throwaway directory, and
+//! is killed when dropped.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A free port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// A running server process.
+pub struct Server {
+    child: Child,
+    /// Its port on 127.0.0.1.
+    pub port: u16,
+    /// Its data directory, removed with it.
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn spawn(program: &str, args: &[&str], dir: &Path) -> Child {
+    Command::new(program)
+        .args(args)
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!("start {program} (install it from Debian's packages; .ci/run does): {e}")
+        })
+}
+
+/// Waits until `ready` holds, or panics naming `what`.
+fn wait_for(what: &str, ready: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !ready() {
+        assert!(Instant::now() < deadline, "{what} did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// `redis-server` with no persistence.
+pub fn redis() -> Server {
+    let dir = tempfile::tempdir().expect("redis dir");
+    let port = free_port();
+    let port_arg = port.to_string();
+    let child = spawn(
+        "redis-server",
+        &[
+            "--port",
+            &port_arg,
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            ".",
+        ],
+        dir.path(),
+    );
+    let server = Server {
+        child,
+        port,
+        _dir: dir,
+    };
+    wait_for("redis-server", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok_and(|s| resp(s, &["PING"]) == "+PONG")
+    });
+    server
+}
+
+/// Sends one command to the Redis server on `port`; its reply, as RESP text
+/// without the final line break.
+pub fn redis_command(port: u16, args: &[&str]) -> String {
+    resp(
+        TcpStream::connect(("127.0.0.1", port)).expect("connect to redis"),
+        args,
+    )
+}
+
+fn encode(args: &[&str]) -> Vec<u8> {
+    let mut out = format!("*{}\r\n", args.len()).into_bytes();
+    for a in args {
+        out.extend_from_slice(format!("${}\r\n{a}\r\n", a.len()).as_bytes());
+    }
+    out
+}
+
+fn resp(mut stream: TcpStream, args: &[&str]) -> String {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(5)))
+        .expect("timeout");
+    stream.write_all(&encode(args)).expect("send");
+    let mut reader = BufReader::new(stream);
+    read_reply(&mut reader)
+}
+
+fn read_reply(reader: &mut impl BufRead) -> String {
+    let mut line = String::new();
+    reader.read_line(&mut line).expect("reply");
+    let line = line.trim_end().to_owned();
+    match line.as_bytes().first() {
+        Some(b'$') => match line[1..].parse::<i64>() {
+            Ok(n) if n >= 0 => {
+                let mut data = vec![0; n as usize + 2];
+                reader.read_exact(&mut data).expect("bulk");
+                String::from_utf8_lossy(&data[..n as usize]).into_owned()
+            }
+            _ => "(nil)".into(),
+        },
+        Some(b'*') => {
+            let n: usize = line[1..].parse().unwrap_or(0);
+            (0..n)
+                .map(|_| read_reply(reader))
+                .collect::<Vec<_>>()
+                .join("\n")
+        }
+        _ => line,
+    }
+}
+
+/// A client subscribed to `channel` on the Redis server on `port`.
+pub struct Subscriber {
+    reader: BufReader<TcpStream>,
+}
+
+impl Subscriber {
+    /// Subscribes, and waits for the server to confirm it.
+    pub fn new(port: u16, channel: &str) -> Self {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to redis");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        stream
+            .write_all(&encode(&["SUBSCRIBE", channel]))
+            .expect("subscribe");
+        let mut reader = BufReader::new(stream);
+        let confirmation = read_reply(&mut reader);
+        assert!(confirmation.starts_with("subscribe\n"), "{confirmation}");
+        Self { reader }
+    }
+
+    /// The next message's payload.
+    pub fn next(&mut self) -> String {
+        let message = read_reply(&mut self.reader);
+        let mut parts = message.splitn(3, '\n');
+        assert_eq!(parts.next(), Some("message"), "{message}");
+        parts.nth(1).unwrap_or_default().to_owned()
+    }
+}
