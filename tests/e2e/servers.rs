@@ -165,3 +165,107 @@ impl Subscriber {
         parts.nth(1).unwrap_or_default().to_owned()
     }
 }
+
+/// The directory of PostgreSQL's server programs (Debian keeps them out of `PATH`).
+fn postgres_bin() -> std::path::PathBuf {
+    let versions = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL from Debian's packages (.ci/run installs it)");
+    let mut bins: Vec<_> = versions
+        .flatten()
+        .map(|v| v.path().join("bin"))
+        .filter(|b| b.join("initdb").exists())
+        .collect();
+    bins.sort();
+    bins.pop().expect("initdb in /usr/lib/postgresql/*/bin")
+}
+
+/// Runs a PostgreSQL program; as root, as the `postgres` user, which the
+/// server requires (`setpriv` execs it, so killing the child kills the server).
+fn postgres_command(program: &Path) -> Command {
+    let root = Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| o.stdout.starts_with(b"0"));
+    if root {
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=postgres", "--regid=postgres", "--init-groups"])
+            .arg(program);
+        c
+    } else {
+        Command::new(program)
+    }
+}
+
+/// A PostgreSQL server with the superuser `postgres` trusted on 127.0.0.1;
+/// `address` is its URL.
+pub struct Postgres {
+    /// The server.
+    pub server: Server,
+    /// `postgres://postgres@127.0.0.1:PORT/postgres`.
+    pub address: String,
+}
+
+/// `initdb` into a throwaway directory, then the server on a free port.
+pub fn postgres() -> Postgres {
+    let dir = tempfile::tempdir().expect("postgres dir");
+    let data = dir.path().join("data");
+    let bin = postgres_bin();
+    // The server runs as `postgres` when the tests run as root: it must own its directory.
+    let _ = Command::new("chown")
+        .args(["-R", "postgres"])
+        .arg(dir.path())
+        .status();
+    let status = postgres_command(&bin.join("initdb"))
+        .args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "-D",
+        ])
+        .arg(&data)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .expect("run initdb");
+    assert!(status.success(), "initdb failed");
+    let port = free_port();
+    let child = postgres_command(&bin.join("postgres"))
+        .arg("-D")
+        .arg(&data)
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-k",
+            "",
+            "-F",
+            "-c",
+            "max_connections=200",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start postgres");
+    let server = Server {
+        child,
+        port,
+        _dir: dir,
+    };
+    wait_for("postgres", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+            && Command::new(bin.join("pg_isready"))
+                .args(["-h", "127.0.0.1", "-p", &port.to_string()])
+                .stdout(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+    });
+    Postgres {
+        address: format!("postgres://postgres@127.0.0.1:{port}/postgres"),
+        server,
+    }
+}

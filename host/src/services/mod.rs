@@ -13,6 +13,7 @@ pub mod allowed_hosts;
 pub mod blob;
 pub mod key_value;
 pub mod outbound;
+pub mod postgres;
 pub mod redis;
 pub mod runtime_config;
 pub mod sqlite;
@@ -182,4 +183,6 @@ services! {
     sqlite: sqlite::Sqlite,
     /// Outbound Redis (`allowed_outbound_hosts`).
     redis: redis::Redis,
+    /// Outbound PostgreSQL (`allowed_outbound_hosts`).
+    postgres: postgres::Postgres,
 }
