@@ -269,3 +269,29 @@ pub fn postgres() -> Postgres {
         server,
     }
 }
+
+/// `mosquitto` listening on 127.0.0.1, anonymous clients allowed.
+pub fn mosquitto() -> Server {
+    let dir = tempfile::tempdir().expect("mosquitto dir");
+    let port = free_port();
+    let config = dir.path().join("mosquitto.conf");
+    std::fs::write(
+        &config,
+        format!("listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\n"),
+    )
+    .expect("mosquitto config");
+    let program = if Path::new("/usr/sbin/mosquitto").exists() {
+        "/usr/sbin/mosquitto"
+    } else {
+        "mosquitto"
+    };
+    let child = spawn(program, &["-c", &config.display().to_string()], dir.path());
+    wait_for("mosquitto", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    Server {
+        child,
+        port,
+        _dir: dir,
+    }
+}

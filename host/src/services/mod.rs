@@ -12,6 +12,7 @@
 pub mod allowed_hosts;
 pub mod blob;
 pub mod key_value;
+pub mod mqtt;
 pub mod outbound;
 pub mod postgres;
 pub mod redis;
@@ -185,4 +186,6 @@ services! {
     redis: redis::Redis,
     /// Outbound PostgreSQL (`allowed_outbound_hosts`).
     postgres: postgres::Postgres,
+    /// Outbound MQTT (`allowed_outbound_hosts`).
+    mqtt: mqtt::Mqtt,
 }

@@ -5,6 +5,7 @@
 //! scenario runs against each ([`SDKS`]).
 
 mod key_value;
+mod mqtt;
 mod postgres;
 mod redis;
 mod sqlite;
