@@ -113,6 +113,7 @@ impl HostState {
         for (host, guest) in &grants.dirs {
             wasi.preopened_dir(host, guest, FsPerms::ReadOnly)?;
         }
+        services.configure_wasi(&grants.services, &mut wasi);
         Ok(Self {
             wasi: wasi.build(),
             http: WasiHttpCtx::new(),

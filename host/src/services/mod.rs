@@ -17,12 +17,14 @@ pub mod outbound;
 pub mod postgres;
 pub mod redis;
 pub mod runtime_config;
+pub mod sockets;
 pub mod sqlite;
 pub mod variables;
 
 use crate::manifest::{Component, Manifest};
 use std::path::PathBuf;
 use wasmtime::component::{Linker, ResourceTable};
+use wasmtime_wasi::WasiCtxBuilder;
 
 /// How the services reach their data, set once per runtime.
 #[derive(Debug, Clone, Default)]
@@ -93,6 +95,9 @@ pub trait Service: Sized + Send + Sync + 'static {
     /// Fresh state for one instance of a component granted `grant`.
     fn instance(&self, grant: &Self::Grant) -> Self::Instance;
 
+    /// Adds to an instance's WASI context what `grant` allows (`wasi:sockets`).
+    fn configure_wasi(&self, _grant: &Self::Grant, _wasi: &mut WasiCtxBuilder) {}
+
     /// Links the service's interfaces; host functions reach the instance
     /// state through [`HasService::view`].
     fn add_to_linker<T: HasService<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()>;
@@ -155,6 +160,11 @@ macro_rules! services {
                 }
             }
 
+            /// Adds to an instance's WASI context what the services grant.
+            pub fn configure_wasi(&self, grants: &ServiceGrants, wasi: &mut WasiCtxBuilder) {
+                $(self.$field.configure_wasi(&grants.$field, wasi);)*
+            }
+
             /// Links every service's interfaces.
             pub fn add_to_linker<T: HasServices>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
                 $(<$service as Service>::add_to_linker::<T>(linker)?;)*
@@ -188,4 +198,6 @@ services! {
     postgres: postgres::Postgres,
     /// Outbound MQTT (`allowed_outbound_hosts`).
     mqtt: mqtt::Mqtt,
+    /// Outbound TCP and UDP through `wasi:sockets` (`allowed_outbound_hosts`).
+    sockets: sockets::Sockets,
 }

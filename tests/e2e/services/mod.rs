@@ -8,6 +8,7 @@ mod key_value;
 mod mqtt;
 mod postgres;
 mod redis;
+mod sockets;
 mod sqlite;
 mod variables;
 
