@@ -46,11 +46,18 @@ pub fn set_spin_headers<T>(
     set("spin-base-path", "/".to_owned());
     set("spin-client-addr", client.to_string());
     for (name, value) in &route.params {
-        set(
-            &format!("spin-path-match-{}", name.to_ascii_lowercase()),
-            value.clone(),
-        );
+        set(&path_match_header(name), value.clone());
     }
+}
+
+/// The header carrying route parameter `name`, spelled as Spin spells it:
+/// `SPIN_PATH_MATCH_<NAME>` with `_` turned into `-` and lower-cased, so
+/// `:user_id` is `spin-path-match-user-id`.
+fn path_match_header(name: &str) -> String {
+    format!(
+        "spin-path-match-{}",
+        name.replace('_', "-").to_ascii_lowercase()
+    )
 }
 
 #[cfg(test)]
@@ -88,5 +95,23 @@ mod tests {
         assert_eq!(get("spin-component-route"), "/users/:id");
         assert_eq!(get("spin-path-match-id"), "42");
         assert_eq!(get("spin-client-addr"), "127.0.0.1:5555");
+    }
+
+    #[test]
+    fn regression_path_match_headers_are_spelled_as_spin_spells_them() {
+        let router = Router::new([(RoutePattern::parse("/u/:user_id/:Kind").expect("valid"), ())]);
+        let m = router.route("/u/7/admin").expect("matches");
+        let mut headers = HeaderMap::new();
+        let uri: http::Uri = "/u/7/admin".parse().expect("uri");
+        set_spin_headers(&mut headers, &m, &uri, "127.0.0.1:1".parse().expect("addr"));
+        assert_eq!(
+            headers.get("spin-path-match-user-id").map(|v| v.as_bytes()),
+            Some(&b"7"[..])
+        );
+        assert_eq!(
+            headers.get("spin-path-match-kind").map(|v| v.as_bytes()),
+            Some(&b"admin"[..])
+        );
+        assert!(headers.get("spin-path-match-user_id").is_none());
     }
 }
