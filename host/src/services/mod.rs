@@ -103,6 +103,16 @@ pub trait Service: Sized + Send + Sync + 'static {
     fn add_to_linker<T: HasService<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()>;
 }
 
+/// Runs blocking I/O (SQLite) for an async host call on tokio's blocking
+/// pool, so no executor thread waits on it.
+pub async fn blocking<R: Send + 'static>(
+    f: impl FnOnce() -> R + Send + 'static,
+) -> Result<R, String> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| format!("a blocking call stopped: {e}"))
+}
+
 /// A service that could not start, or a component it refuses.
 #[derive(Debug, thiserror::Error)]
 #[error("{service}: {message}")]

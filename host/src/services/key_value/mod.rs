@@ -85,10 +85,9 @@ impl Stores {
         let opened = match &location {
             Location::Sqlite(path) => {
                 let path = path.clone();
-                match tokio::task::spawn_blocking(move || SqliteKv::open(&path)).await {
-                    Ok(result) => result.map(Backend::Sqlite),
-                    Err(e) => Err(e.to_string()),
-                }
+                super::blocking(move || SqliteKv::open(&path))
+                    .await
+                    .and_then(|opened| opened.map(Backend::Sqlite))
             }
             Location::Redis(url) => RedisKv::new(url).map(Backend::Redis),
         };

@@ -1,7 +1,7 @@
 //! Key-value stores in an SQLite file, in the table Spin's own default store
 //! uses (`spin_key_value(store, key, value)`), so a file written by one host
-//! reads in the other. Each call runs on tokio's blocking pool, never on an
-//! executor thread; the file is in WAL mode with `synchronous = NORMAL`, so a
+//! reads in the other. Each call runs on tokio's blocking pool
+//! ([`crate::services::blocking`]), never on an executor thread; the file is in WAL mode with `synchronous = NORMAL`, so a
 //! completed `set` survives the host being killed.
 
 use rusqlite::{Connection, OptionalExtension, params};
@@ -50,12 +50,11 @@ impl SqliteKv {
         f: impl FnOnce(&mut Connection) -> rusqlite::Result<R> + Send + 'static,
     ) -> Result<R, String> {
         let connection = self.connection.clone();
-        tokio::task::spawn_blocking(move || {
+        crate::services::blocking(move || {
             let mut connection = connection.lock().unwrap_or_else(PoisonError::into_inner);
             f(&mut connection)
         })
-        .await
-        .map_err(|e| format!("the key-value store stopped: {e}"))?
+        .await?
         .map_err(|e| e.to_string())
     }
 

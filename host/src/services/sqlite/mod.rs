@@ -7,7 +7,7 @@
 //! directory; the runtime config defines others. Every `open` is a
 //! connection of its own (so a guest's transaction is its own), closed when
 //! the guest drops it or its instance ends. Statements run on tokio's
-//! blocking pool with their parameters bound, never interpolated; a bad
+//! blocking pool ([`super::blocking`]) with their parameters bound, never interpolated; a bad
 //! statement is the interface's `io` error with SQLite's message.
 
 mod wit;
@@ -81,11 +81,9 @@ impl Connection {
         f: impl FnOnce(&mut rusqlite::Connection) -> Result<R, SqliteError> + Send + 'static,
     ) -> Result<R, SqliteError> {
         let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            f(&mut inner.lock().unwrap_or_else(PoisonError::into_inner))
-        })
-        .await
-        .map_err(|e| SqliteError::Io(format!("the database stopped: {e}")))?
+        super::blocking(move || f(&mut inner.lock().unwrap_or_else(PoisonError::into_inner)))
+            .await
+            .map_err(SqliteError::Io)?
     }
 
     /// Runs one statement with `parameters` bound to `?1`, `?2`, …
@@ -177,9 +175,9 @@ impl SqliteInstance {
             .and_then(|d| d.paths.get(label))
             .ok_or(SqliteError::NoSuchDatabase)?
             .clone();
-        tokio::task::spawn_blocking(move || Connection::open(&path))
+        super::blocking(move || Connection::open(&path))
             .await
-            .map_err(|e| SqliteError::Io(e.to_string()))?
+            .map_err(SqliteError::Io)?
     }
 }
 
