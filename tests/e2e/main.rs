@@ -6,6 +6,7 @@ mod common;
 mod cache;
 mod cli;
 mod coverage;
+mod dependencies;
 mod functions;
 mod routing;
 mod sandbox;

@@ -77,6 +77,17 @@ impl ComponentCache {
             path: wasm.to_owned(),
             source,
         })?;
+        self.load_bytes(engine, wasm, &bytes)
+    }
+
+    /// Loads the component `bytes` (read from, or composed for, `wasm`), from
+    /// the cache when a valid entry for them exists.
+    pub fn load_bytes(
+        &self,
+        engine: &Engine,
+        wasm: &Path,
+        bytes: &[u8],
+    ) -> Result<(Component, CacheOutcome), CacheError> {
         let compile = |bytes: &[u8]| {
             engine
                 .precompile_component(bytes)

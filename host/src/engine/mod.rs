@@ -4,6 +4,7 @@
 //! sandbox limits applied.
 
 pub mod cache;
+pub mod compose;
 pub mod state;
 pub mod watchdog;
 
@@ -58,27 +59,6 @@ pub enum EngineError {
         /// What went wrong.
         message: String,
     },
-}
-
-/// Interfaces the host links natively that a Spin manifest may also list
-/// as component dependencies (bridges Spin needs and this host does not).
-pub const NATIVE_DEPENDENCIES: &[&str] =
-    &["wasi:config/store@0.2.0-rc.1", "cloudfn:blob/store@0.1.0"];
-
-/// Accepts `[component.X.dependencies]` the host satisfies itself and
-/// refuses the others by name (composition is not implemented yet).
-fn check_dependencies(entry: &crate::manifest::Component) -> Result<(), String> {
-    for name in entry.dependencies.iter().flat_map(|d| d.keys()) {
-        if NATIVE_DEPENDENCIES.contains(&name.as_str()) {
-            tracing::debug!("dependency `{name}` is provided natively; its component is not used");
-        } else {
-            return Err(format!(
-                "dependency `{name}` is not supported by cloudfn up (it composes no components; it provides {} natively)",
-                NATIVE_DEPENDENCIES.join(", ")
-            ));
-        }
-    }
-    Ok(())
 }
 
 /// How a guest that overruns the timeout is stopped.
@@ -232,7 +212,6 @@ impl Runtime {
             .components
             .get(id)
             .ok_or_else(|| link_err("not defined in the manifest".into()))?;
-        check_dependencies(entry).map_err(link_err)?;
         let path = manifest.source_path(entry);
         let services = self
             .services
@@ -288,7 +267,14 @@ impl Runtime {
         };
         let max_request_body = size_override("max_request_body", self.limits.max_request_body)?;
         let max_response_body = size_override("max_response_body", self.limits.max_response_body)?;
-        let mut loaded = self.load_file(id, &path, grants)?;
+        if !path.exists() {
+            return Err(EngineError::MissingComponent {
+                id: id.to_owned(),
+                path,
+            });
+        }
+        let bytes = compose::component_bytes(manifest, id, entry).map_err(link_err)?;
+        let mut loaded = self.link(id, &path, &bytes, grants)?;
         loaded.max_request_body = max_request_body;
         loaded.max_response_body = max_response_body;
         Ok(loaded)
@@ -301,19 +287,37 @@ impl Runtime {
         path: &std::path::Path,
         grants: Grants,
     ) -> Result<LoadedComponent, EngineError> {
-        let link_err = |message: String| EngineError::Link {
-            id: id.to_owned(),
-            message,
-        };
         if !path.exists() {
             return Err(EngineError::MissingComponent {
                 id: id.to_owned(),
                 path: path.to_owned(),
             });
         }
+        let bytes = std::fs::read(path).map_err(|source| EngineError::Cache {
+            id: id.to_owned(),
+            source: CacheError::ReadWasm {
+                path: path.to_owned(),
+                source,
+            },
+        })?;
+        self.link(id, path, &bytes, grants)
+    }
+
+    /// Compiles (or loads from cache) and links the component `bytes` (from `path`).
+    fn link(
+        &self,
+        id: &str,
+        path: &std::path::Path,
+        bytes: &[u8],
+        grants: Grants,
+    ) -> Result<LoadedComponent, EngineError> {
+        let link_err = |message: String| EngineError::Link {
+            id: id.to_owned(),
+            message,
+        };
         let (component, cache_outcome) =
             self.cache
-                .load(&self.engine, path)
+                .load_bytes(&self.engine, path, bytes)
                 .map_err(|source| EngineError::Cache {
                     id: id.to_owned(),
                     source,
@@ -381,32 +385,5 @@ impl Runtime {
 impl Drop for Runtime {
     fn drop(&mut self) {
         self.epoch_stop.store(true, Ordering::Relaxed);
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::path::Path;
-
-    fn component(dependencies: &str) -> crate::manifest::Component {
-        let text = format!(
-            "spin_manifest_version = 2\n[application]\nname = \"d\"\n[[trigger.http]]\nroute = \"/x\"\ncomponent = \"x\"\n[component.x]\nsource = \"x.wasm\"\n[component.x.dependencies]\n{dependencies}\n"
-        );
-        let manifest = Manifest::parse(Path::new("spin.toml"), &text, PathBuf::from("."))
-            .expect("manifest parses");
-        manifest.components["x"].clone()
-    }
-
-    #[test]
-    fn dependencies_the_host_provides_are_accepted_and_others_refused_by_name() {
-        let native = component(r#""wasi:config/store@0.2.0-rc.1" = { path = "bridge.wasm" }"#);
-        assert_eq!(check_dependencies(&native), Ok(()));
-        let other = component(r#""acme:kv/store" = { path = "kv.wasm" }"#);
-        let message = check_dependencies(&other).expect_err("refused");
-        assert!(
-            message.starts_with("dependency `acme:kv/store` is not supported"),
-            "{message}"
-        );
     }
 }
