@@ -97,13 +97,13 @@ impl ComponentCache {
                 })
         };
         let Some(dir) = &self.dir else {
-            let component = Component::new(engine, &bytes).map_err(|e| CacheError::Compile {
+            let component = Component::new(engine, bytes).map_err(|e| CacheError::Compile {
                 path: wasm.to_owned(),
                 message: format!("{e:#}"),
             })?;
             return Ok((component, CacheOutcome::Disabled));
         };
-        let entry = dir.join(format!("{}.cwasm", cache_key(engine, &bytes)));
+        let entry = dir.join(format!("{}.cwasm", cache_key(engine, bytes)));
         let outcome = match std::fs::read(&entry) {
             Ok(stored) => match deserialize_checked(engine, &stored) {
                 Ok(component) => return Ok((component, CacheOutcome::Hit)),
@@ -114,7 +114,7 @@ impl ComponentCache {
             },
             Err(_) => CacheOutcome::Miss,
         };
-        let compiled = compile(&bytes)?;
+        let compiled = compile(bytes)?;
         let mut stored = Sha256::digest(&compiled).to_vec();
         stored.extend_from_slice(&compiled);
         if let Err(e) = write_atomically(&entry, &stored) {
