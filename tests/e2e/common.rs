@@ -23,10 +23,15 @@ pub fn repo_root() -> PathBuf {
 
 /// Runs `cargo build --release --target wasm32-wasip2 ARGS…` in `dir`, panicking with cargo's output on failure.
 fn build_wasm(dir: &Path, args: &[&std::ffi::OsStr], what: &str) {
+    build_for("wasm32-wasip2", dir, args, what)
+}
+
+/// Runs `cargo build --release --target TARGET ARGS…` in `dir`, panicking with cargo's output on failure.
+fn build_for(target: &str, dir: &Path, args: &[&std::ffi::OsStr], what: &str) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let output = Command::new(cargo)
         .current_dir(dir)
-        .args(["build", "--release", "--target", "wasm32-wasip2"])
+        .args(["build", "--release", "--target", target])
         .args(args)
         // Flags meant for the host build must not leak into the guest build.
         .env_remove("RUSTFLAGS")
@@ -61,6 +66,27 @@ pub fn fixtures() -> &'static Path {
 /// Path of a built fixture component.
 pub fn fixture_wasm(name: &str) -> PathBuf {
     fixtures().join(format!("target/wasm32-wasip2/release/{name}.wasm"))
+}
+
+/// The `spin-v2` fixture built for wasm32-wasip1: a core module, as older
+/// Spin apps ship (once per run).
+pub fn spin_v2_core_module() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = fixtures();
+        build_for(
+            "wasm32-wasip1",
+            dir,
+            &[
+                "--manifest-path".as_ref(),
+                dir.join("Cargo.toml").as_os_str(),
+                "-p".as_ref(),
+                "spin-v2".as_ref(),
+            ],
+            "the spin-v2 fixture for wasm32-wasip1",
+        );
+        dir.join("target/wasm32-wasip1/release/spin_v2.wasm")
+    })
 }
 
 /// The product manifest (`spin.toml` at the root) with every function built

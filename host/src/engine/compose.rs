@@ -138,8 +138,8 @@ fn names(dep: &str, import: &str) -> bool {
     }
 }
 
-/// The component's bytes: its `.wasm` file composed with its dependencies,
-/// or the file as it is when it has none to compose.
+/// The component's bytes: its `.wasm` file (a core module made a component
+/// first) composed with its dependencies, or as it is when it has none.
 pub fn component_bytes(
     manifest: &Manifest,
     id: &str,
@@ -147,7 +147,8 @@ pub fn component_bytes(
 ) -> Result<Vec<u8>, String> {
     let path = manifest.source_path(entry);
     let read = |path: &std::path::Path| {
-        std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))
+        let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        super::componentize::componentize(path, bytes)
     };
     let main = read(&path)?;
     let mut deps = Vec::new();

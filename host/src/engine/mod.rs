@@ -4,6 +4,7 @@
 //! sandbox limits applied.
 
 pub mod cache;
+pub mod componentize;
 pub mod compose;
 pub mod state;
 pub mod watchdog;
@@ -300,6 +301,11 @@ impl Runtime {
                 source,
             },
         })?;
+        let bytes =
+            componentize::componentize(path, bytes).map_err(|message| EngineError::Link {
+                id: id.to_owned(),
+                message,
+            })?;
         self.link(id, path, &bytes, grants)
     }
 
