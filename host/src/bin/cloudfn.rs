@@ -75,8 +75,9 @@ struct EngineArgs {
     /// Compile components in memory on every start.
     #[arg(long)]
     no_cache: bool,
-    /// Directory of the blob store granted to components with
-    /// `key_value_stores = ["default"]` [default: .cloudfn/data beside the manifest].
+    /// Directory of the embedded stores: key-value `default`
+    /// (sqlite_key_value.db), SQLite `default` (sqlite_db.db) and the blob
+    /// store [default: .cloudfn/data beside the manifest].
     #[arg(long, env = "CLOUDFN_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Keep the blob store in an S3 bucket (`s3://bucket`) instead, configured
