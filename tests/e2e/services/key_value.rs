@@ -267,3 +267,19 @@ fn key_value_stores_from_the_runtime_config_file() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_benchmarks_counter_counts_in_the_default_store() {
+    crate::common::fixtures();
+    let data = tempfile::tempdir().expect("data dir");
+    let host = HostBuilder::manifest(crate::common::repo_root().join("bench/kv.toml"))
+        .arg("--data-dir")
+        .arg(data.path().display().to_string())
+        .start();
+    for expected in ["1", "2", "3"] {
+        let count = host.get("/count");
+        assert_eq!((count.status, count.body.as_str()), (200, expected));
+    }
+    assert_eq!(host.get("/hello/").status, 200);
+    assert!(data.path().join("sqlite_key_value.db").exists());
+}
