@@ -11,6 +11,7 @@
 
 pub mod allowed_hosts;
 pub mod blob;
+pub mod handles;
 pub mod key_value;
 pub mod mqtt;
 pub mod outbound;

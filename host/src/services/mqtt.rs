@@ -7,6 +7,7 @@
 
 use super::allowed_hosts::AllowedHosts;
 use super::{GrantContext, HasService, Service, ServiceConfig};
+use crate::services::handles::OpenHandles;
 use rumqttc::{AsyncClient, Event, EventLoop, Incoming, MqttOptions, Outgoing, QoS};
 use std::sync::Arc;
 use std::time::Duration;
@@ -94,7 +95,7 @@ impl Connection {
 /// One instance's state.
 pub struct MqttInstance {
     allowed: AllowedHosts,
-    open: usize,
+    open: OpenHandles,
 }
 
 impl MqttInstance {
@@ -108,7 +109,7 @@ impl MqttInstance {
         if self.allowed.allows_url(address) != Some(true) || !address.starts_with("mqtt://") {
             return Err(MqttError::InvalidAddress);
         }
-        if self.open >= MAX_OPEN_CONNECTIONS {
+        if self.open.reached(MAX_OPEN_CONNECTIONS) {
             return Err(MqttError::TooManyConnections);
         }
         Connection::open(address, username, password, keep_alive)
@@ -133,7 +134,7 @@ impl Service for Mqtt {
     fn instance(&self, grant: &AllowedHosts) -> MqttInstance {
         MqttInstance {
             allowed: grant.clone(),
-            open: 0,
+            open: OpenHandles::default(),
         }
     }
 
@@ -164,19 +165,15 @@ impl HasData for HasMqtt {
 
 impl MqttView<'_> {
     fn push(&mut self, connection: Connection) -> wasmtime::Result<Resource<Connection>> {
-        let resource = self.table.push(connection)?;
-        self.state.open += 1;
-        Ok(resource)
+        self.state.open.push(self.table, connection)
     }
 
     fn connection(&self, resource: &Resource<Connection>) -> wasmtime::Result<Connection> {
-        Ok(self.table.get(resource)?.clone())
+        OpenHandles::get(self.table, resource)
     }
 
     fn close(&mut self, resource: Resource<Connection>) -> wasmtime::Result<()> {
-        self.table.delete(resource)?;
-        self.state.open -= 1;
-        Ok(())
+        self.state.open.close::<Connection, _>(self.table, resource)
     }
 }
 

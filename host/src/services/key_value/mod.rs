@@ -14,6 +14,7 @@ mod redis;
 mod sqlite;
 mod wit;
 
+use super::handles::OpenHandles;
 use super::runtime_config::KeyValueStore;
 use super::{GrantContext, HasService, Service, ServiceConfig};
 use redis::RedisKv;
@@ -110,7 +111,7 @@ pub struct KvGrant {
 pub struct KvInstance {
     allowed: Arc<BTreeSet<String>>,
     stores: Option<Arc<Stores>>,
-    open: usize,
+    open: OpenHandles,
 }
 
 /// Why a store could not be opened (each interface maps it onto its own error type).
@@ -132,7 +133,7 @@ impl KvInstance {
         if !self.allowed.contains(label) {
             return Err(OpenError::AccessDenied);
         }
-        if self.open >= MAX_OPEN_STORES {
+        if self.open.reached(MAX_OPEN_STORES) {
             return Err(OpenError::TableFull);
         }
         let stores = self.stores.as_ref().ok_or(OpenError::NoSuchStore)?;
@@ -209,7 +210,7 @@ impl Service for KeyValue {
         KvInstance {
             allowed: grant.allowed.clone(),
             stores: grant.stores.clone(),
-            open: 0,
+            open: OpenHandles::default(),
         }
     }
 

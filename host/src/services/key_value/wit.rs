@@ -4,6 +4,7 @@
 
 use super::{CasHandle, KeyValue, KvHandle, KvInstance, OpenError};
 use crate::services::HasService;
+use crate::services::handles::OpenHandles;
 use wasmtime::component::{
     Accessor, FutureReader, HasData, Linker, Resource, ResourceTable, StreamReader,
 };
@@ -65,23 +66,15 @@ impl KvView<'_> {
     }
 
     fn push<R: 'static>(&mut self, handle: KvHandle) -> wasmtime::Result<Resource<R>> {
-        let pushed = self.table.push(handle)?;
-        self.state.open += 1;
-        Ok(Resource::new_own(pushed.rep()))
+        self.state.open.push(self.table, handle)
     }
 
     fn handle<R: 'static>(&self, resource: &Resource<R>) -> wasmtime::Result<KvHandle> {
-        Ok(self
-            .table
-            .get(&Resource::<KvHandle>::new_borrow(resource.rep()))?
-            .clone())
+        OpenHandles::get(self.table, resource)
     }
 
     fn close<R: 'static>(&mut self, resource: Resource<R>) -> wasmtime::Result<()> {
-        self.table
-            .delete(Resource::<KvHandle>::new_own(resource.rep()))?;
-        self.state.open -= 1;
-        Ok(())
+        self.state.open.close::<KvHandle, _>(self.table, resource)
     }
 }
 

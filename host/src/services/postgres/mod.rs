@@ -17,6 +17,7 @@ mod wit;
 
 use super::allowed_hosts::AllowedHosts;
 use super::{GrantContext, HasService, Service, ServiceConfig};
+use crate::services::handles::OpenHandles;
 use std::sync::Arc;
 use wasmtime::component::Linker;
 
@@ -173,14 +174,14 @@ fn check_address(
 /// One instance's state.
 pub struct PgInstance {
     allowed: AllowedHosts,
-    open: usize,
+    open: OpenHandles,
 }
 
 impl PgInstance {
     /// Connects to `address` for the guest.
     async fn open(&self, address: &str) -> Result<Client, v4::Error> {
         let config = check_address(&self.allowed, address)?;
-        if self.open >= MAX_OPEN_CONNECTIONS {
+        if self.open.reached(MAX_OPEN_CONNECTIONS) {
             return Err(v4::Error::ConnectionFailed("too many connections".into()));
         }
         let (client, connection) = config
@@ -217,7 +218,7 @@ impl Service for Postgres {
     fn instance(&self, grant: &AllowedHosts) -> PgInstance {
         PgInstance {
             allowed: grant.clone(),
-            open: 0,
+            open: OpenHandles::default(),
         }
     }
 

@@ -5,6 +5,7 @@ use super::bindings::fermyon::spin::{postgres as v2, rdbms_types as v2t};
 use super::bindings::spin::postgres::postgres as v4;
 use super::{Builder, Client, PgInstance, Postgres};
 use crate::services::HasService;
+use crate::services::handles::OpenHandles;
 use wasmtime::component::{
     Accessor, FutureReader, HasData, Linker, Resource, ResourceTable, StreamReader,
 };
@@ -47,19 +48,15 @@ impl PgView<'_> {
     }
 
     fn push(&mut self, client: Client) -> wasmtime::Result<Resource<Client>> {
-        let resource = self.table.push(client)?;
-        self.state.open += 1;
-        Ok(resource)
+        self.state.open.push(self.table, client)
     }
 
     fn client(&self, resource: &Resource<Client>) -> wasmtime::Result<Client> {
-        Ok(self.table.get(resource)?.clone())
+        OpenHandles::get(self.table, resource)
     }
 
     fn close(&mut self, resource: Resource<Client>) -> wasmtime::Result<()> {
-        self.table.delete(resource)?;
-        self.state.open -= 1;
-        Ok(())
+        self.state.open.close::<Client, _>(self.table, resource)
     }
 }
 

@@ -9,6 +9,7 @@ mod wit;
 
 use super::allowed_hosts::AllowedHosts;
 use super::{GrantContext, HasService, Service, ServiceConfig};
+use crate::services::handles::OpenHandles;
 use redis::aio::MultiplexedConnection;
 use wasmtime::component::Linker;
 
@@ -177,7 +178,7 @@ impl Connection {
 /// One instance's state.
 pub struct RedisInstance {
     allowed: AllowedHosts,
-    open: usize,
+    open: OpenHandles,
 }
 
 impl RedisInstance {
@@ -187,7 +188,7 @@ impl RedisInstance {
             Some(true) if address.starts_with("redis://") || address.starts_with("rediss://") => {}
             _ => return Err(RedisError::InvalidAddress),
         }
-        if self.open >= MAX_OPEN_CONNECTIONS {
+        if self.open.reached(MAX_OPEN_CONNECTIONS) {
             return Err(RedisError::TooManyConnections);
         }
         Ok(Connection {
@@ -214,7 +215,7 @@ impl Service for Redis {
     fn instance(&self, grant: &AllowedHosts) -> RedisInstance {
         RedisInstance {
             allowed: grant.clone(),
-            open: 0,
+            open: OpenHandles::default(),
         }
     }
 

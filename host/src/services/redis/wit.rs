@@ -2,6 +2,7 @@
 
 use super::{Argument, Connection, Redis, RedisError, RedisInstance, Reply};
 use crate::services::HasService;
+use crate::services::handles::OpenHandles;
 use wasmtime::component::{Accessor, HasData, Linker, Resource, ResourceTable};
 
 mod generated {
@@ -47,19 +48,15 @@ pub fn add_to_linker<T: HasService<Redis>>(linker: &mut Linker<T>) -> wasmtime::
 
 impl RedisView<'_> {
     fn push(&mut self, connection: Connection) -> wasmtime::Result<Resource<Connection>> {
-        let resource = self.table.push(connection)?;
-        self.state.open += 1;
-        Ok(resource)
+        self.state.open.push(self.table, connection)
     }
 
     fn connection(&self, resource: &Resource<Connection>) -> wasmtime::Result<Connection> {
-        Ok(self.table.get(resource)?.clone())
+        OpenHandles::get(self.table, resource)
     }
 
     fn close(&mut self, resource: Resource<Connection>) -> wasmtime::Result<()> {
-        self.table.delete(resource)?;
-        self.state.open -= 1;
-        Ok(())
+        self.state.open.close::<Connection, _>(self.table, resource)
     }
 }
 

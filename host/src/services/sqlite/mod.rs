@@ -13,6 +13,7 @@
 mod wit;
 
 use super::{GrantContext, HasService, Service, ServiceConfig};
+use crate::services::handles::OpenHandles;
 use rusqlite::types::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -155,7 +156,7 @@ pub struct SqliteGrant {
 pub struct SqliteInstance {
     allowed: Arc<BTreeSet<String>>,
     databases: Option<Arc<Databases>>,
-    open: usize,
+    open: OpenHandles,
 }
 
 impl SqliteInstance {
@@ -164,7 +165,7 @@ impl SqliteInstance {
         if !self.allowed.contains(label) {
             return Err(SqliteError::AccessDenied);
         }
-        if self.open >= MAX_OPEN_CONNECTIONS {
+        if self.open.reached(MAX_OPEN_CONNECTIONS) {
             return Err(SqliteError::Io(format!(
                 "too many connections open (at most {MAX_OPEN_CONNECTIONS})"
             )));
@@ -233,7 +234,7 @@ impl Service for Sqlite {
         SqliteInstance {
             allowed: grant.allowed.clone(),
             databases: grant.databases.clone(),
-            open: 0,
+            open: OpenHandles::default(),
         }
     }
 

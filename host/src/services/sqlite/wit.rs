@@ -2,6 +2,7 @@
 
 use super::{Connection, Rows, Sqlite, SqliteError, SqliteInstance};
 use crate::services::HasService;
+use crate::services::handles::OpenHandles;
 use rusqlite::types::Value;
 use wasmtime::component::{
     Accessor, FutureReader, HasData, Linker, Resource, ResourceTable, StreamReader,
@@ -50,19 +51,15 @@ pub fn add_to_linker<T: HasService<Sqlite>>(linker: &mut Linker<T>) -> wasmtime:
 
 impl SqliteView<'_> {
     fn push(&mut self, connection: Connection) -> wasmtime::Result<Resource<Connection>> {
-        let resource = self.table.push(connection)?;
-        self.state.open += 1;
-        Ok(resource)
+        self.state.open.push(self.table, connection)
     }
 
     fn connection(&self, resource: &Resource<Connection>) -> wasmtime::Result<Connection> {
-        Ok(self.table.get(resource)?.clone())
+        OpenHandles::get(self.table, resource)
     }
 
     fn close(&mut self, resource: Resource<Connection>) -> wasmtime::Result<()> {
-        self.table.delete(resource)?;
-        self.state.open -= 1;
-        Ok(())
+        self.state.open.close::<Connection, _>(self.table, resource)
     }
 
     async fn open(
