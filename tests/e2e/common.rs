@@ -89,6 +89,27 @@ pub fn spin_v2_core_module() -> &'static Path {
     })
 }
 
+/// The `greeter` fixture built for wasm32-unknown-unknown: a core module
+/// carrying its component type and importing no WASI at all (once per run).
+pub fn greeter_unknown_core_module() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let dir = fixtures();
+        build_for(
+            "wasm32-unknown-unknown",
+            dir,
+            &[
+                "--manifest-path".as_ref(),
+                dir.join("Cargo.toml").as_os_str(),
+                "-p".as_ref(),
+                "greeter".as_ref(),
+            ],
+            "the greeter fixture for wasm32-unknown-unknown",
+        );
+        dir.join("target/wasm32-unknown-unknown/release/greeter.wasm")
+    })
+}
+
 /// The product manifest (`spin.toml` at the root) with every function built
 /// for wasm32-wasip2 (once per run, in `target/e2e-wasm` so the nested build
 /// never waits on the outer one), its sources pointing at those builds.
@@ -421,6 +442,25 @@ pub fn cloudfn(args: &[&str], dir: &Path) -> (bool, String, String) {
         String::from_utf8_lossy(&output.stdout).into_owned(),
         String::from_utf8_lossy(&output.stderr).into_owned(),
     )
+}
+
+/// Runs `cloudfn up -f MANIFEST --listen 127.0.0.1:0 --no-cache EXTRA…` in
+/// the manifest's directory, which must refuse to start; returns its stderr.
+pub fn up_refused(manifest: &Path, extra: &[&str]) -> String {
+    let dir = manifest.parent().expect("the manifest has a directory");
+    let manifest = manifest.display().to_string();
+    let mut args = vec![
+        "up",
+        "-f",
+        &manifest,
+        "--listen",
+        "127.0.0.1:0",
+        "--no-cache",
+    ];
+    args.extend_from_slice(extra);
+    let (ok, _, stderr) = cloudfn(&args, dir);
+    assert!(!ok, "cloudfn up started with {args:?}");
+    stderr
 }
 
 /// `cloudfn invoke -f spin.toml --no-cache COMPONENT ARGS…` in the product

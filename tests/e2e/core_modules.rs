@@ -1,9 +1,13 @@
 //! Core WebAssembly modules, as older Spin apps ship them: the spin-sdk 5.2
 //! fixture built for `wasm32-wasip1` is made a component when `cloudfn up`
-//! loads it and then behaves as its `wasm32-wasip2` build does; bytes that
-//! are no WebAssembly at all are refused at start, naming the file.
+//! loads it and then behaves as its `wasm32-wasip2` build does, and a
+//! `wasm32-unknown-unknown` build (no WASI, so no adapter) answers through
+//! `cloudfn invoke`; bytes that are no WebAssembly at all are refused at
+//! start, naming the file.
 
-use crate::common::{HostBuilder, cloudfn, spin_v2_core_module};
+use crate::common::{
+    HostBuilder, cloudfn, greeter_unknown_core_module, spin_v2_core_module, up_refused,
+};
 use serde_json::json;
 
 fn manifest(dir: &std::path::Path, source: &std::path::Path) -> std::path::PathBuf {
@@ -69,21 +73,39 @@ fn bytes_that_are_no_webassembly_are_refused_naming_the_file() {
     let dir = tempfile::tempdir().expect("dir");
     let source = dir.path().join("app.wasm");
     std::fs::write(&source, b"#!/bin/sh\necho not wasm\n").expect("write");
-    let manifest = manifest(dir.path(), &source).display().to_string();
-    let (ok, _, stderr) = cloudfn(
-        &[
-            "up",
-            "-f",
-            &manifest,
-            "--listen",
-            "127.0.0.1:0",
-            "--no-cache",
-        ],
-        dir.path(),
-    );
-    assert!(!ok);
+    let manifest = manifest(dir.path(), &source);
+    let stderr = up_refused(&manifest, &[]);
     assert!(
         stderr.contains("app.wasm is neither a WebAssembly component nor a core module"),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_wasm32_unknown_unknown_core_module_is_componentized_and_invoked() {
+    let module = greeter_unknown_core_module();
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = dir.path().join("spin.toml");
+    std::fs::write(
+        &manifest,
+        format!(
+            "spin_manifest_version = 2\n[application]\nname = \"unknown\"\n[variables]\nword = {{ default = \"hey\" }}\n[component.greeter]\nsource = {module:?}\nvariables = {{ greeting_word = \"{{{{ word }}}}\" }}\n"
+        ),
+    )
+    .expect("manifest");
+    let manifest = manifest.display().to_string();
+    let (ok, stdout, stderr) = cloudfn(
+        &[
+            "invoke",
+            "-f",
+            &manifest,
+            "--no-cache",
+            "greeter",
+            "greet",
+            "\"ann\"",
+        ],
+        dir.path(),
+    );
+    assert!(ok, "{stderr}");
+    assert_eq!(stdout.trim(), "\"hey, ann!\"");
 }

@@ -4,7 +4,7 @@
 //! configuration when `dependencies_inherit_configuration = true`; what
 //! cannot be composed is refused at start with the reason.
 
-use crate::common::{HostBuilder, cloudfn, fixture_wasm};
+use crate::common::{HostBuilder, fixture_wasm, up_refused};
 
 fn manifest(dir: &std::path::Path, inherit: bool, dependency: &str) -> std::path::PathBuf {
     let composed = fixture_wasm("composed");
@@ -98,19 +98,7 @@ fn dependencies_that_cannot_be_composed_are_refused_with_the_reason() {
         ),
     ] {
         let manifest = manifest(dir.path(), inherit, dependency);
-        let manifest = manifest.display().to_string();
-        let (ok, _, stderr) = cloudfn(
-            &[
-                "up",
-                "-f",
-                &manifest,
-                "--listen",
-                "127.0.0.1:0",
-                "--no-cache",
-            ],
-            dir.path(),
-        );
-        assert!(!ok, "{dependency}");
+        let stderr = up_refused(&manifest, &[]);
         assert!(stderr.contains(expected), "{dependency}: {stderr}");
     }
 }

@@ -3,7 +3,7 @@
 //! from the runtime config file.
 
 use super::{SDKS, host, manifest_with};
-use crate::common::{HostBuilder, cloudfn};
+use crate::common::{HostBuilder, up_refused};
 
 #[test]
 fn key_value_set_get_exists_delete_and_keys_in_both_sdks() {
@@ -222,19 +222,7 @@ fn key_value_stores_from_the_runtime_config_file() {
         "",
         "key_value_stores = [\"default\", \"sessions\"]",
     );
-    let manifest = manifest.display().to_string();
-    let (ok, _, stderr) = cloudfn(
-        &[
-            "up",
-            "-f",
-            &manifest,
-            "--listen",
-            "127.0.0.1:0",
-            "--no-cache",
-        ],
-        dir.path(),
-    );
-    assert!(!ok);
+    let stderr = up_refused(&manifest, &[]);
     assert!(
         stderr.contains("no store is labelled `sessions`"),
         "{stderr}"
@@ -248,20 +236,7 @@ fn key_value_stores_from_the_runtime_config_file() {
     )
     .expect("config");
     let config = config.display().to_string();
-    let (ok, _, stderr) = cloudfn(
-        &[
-            "up",
-            "-f",
-            &manifest,
-            "--listen",
-            "127.0.0.1:0",
-            "--no-cache",
-            "--runtime-config-file",
-            &config,
-        ],
-        dir.path(),
-    );
-    assert!(!ok);
+    let stderr = up_refused(&manifest, &["--runtime-config-file", &config]);
     assert!(
         stderr.contains(&format!("{config}:2:8: `key_value_store.cache.type`: store type `azure_cosmos` is not supported by cloudfn up")),
         "{stderr}"

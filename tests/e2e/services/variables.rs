@@ -3,7 +3,7 @@
 //! with Spin's errors; required variables without a value refused at start.
 
 use super::{SDKS, manifest_with};
-use crate::common::{HostBuilder, cloudfn};
+use crate::common::{HostBuilder, up_refused};
 
 const VARIABLES: &str = "greeting = { default = \"hi\" }\nlimit = { default = \"50\" }";
 const GRANTS: &str =
@@ -85,19 +85,7 @@ fn required_variables_without_a_value_are_refused_at_start_by_name() {
         "token = { required = true, secret = true }\napi_key = { required = true }\ngreeting = { default = \"hi\" }",
         "variables = { greeting = \"{{ greeting }}\" }",
     );
-    let manifest = manifest.display().to_string();
-    let (ok, _, stderr) = cloudfn(
-        &[
-            "up",
-            "-f",
-            &manifest,
-            "--listen",
-            "127.0.0.1:0",
-            "--no-cache",
-        ],
-        dir.path(),
-    );
-    assert!(!ok);
+    let stderr = up_refused(&manifest, &[]);
     assert!(
         stderr.contains("required variables have no value: `api_key`, `token`; set SPIN_VARIABLE_API_KEY, SPIN_VARIABLE_TOKEN in the environment"),
         "{stderr}"
