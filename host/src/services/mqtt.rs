@@ -6,12 +6,12 @@
 //! (at least once) or completed (exactly once). Plain TCP, no TLS.
 
 use super::allowed_hosts::AllowedHosts;
-use super::{GrantContext, HasService, Service, ServiceConfig};
+use super::{GrantContext, HasService, Service, ServiceConfig, ServiceView};
 use crate::services::handles::OpenHandles;
 use rumqttc::{AsyncClient, Event, EventLoop, Incoming, MqttOptions, Outgoing, QoS};
 use std::sync::Arc;
 use std::time::Duration;
-use wasmtime::component::{Accessor, HasData, Linker, Resource, ResourceTable};
+use wasmtime::component::{Accessor, HasData, Linker, Resource};
 
 mod generated {
     wasmtime::component::bindgen!({
@@ -139,22 +139,12 @@ impl Service for Mqtt {
     }
 
     fn add_to_linker<T: HasService<Self>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-        fn view<T: HasService<Mqtt>>(data: &mut T) -> MqttView<'_> {
-            let view = data.view();
-            MqttView {
-                state: view.state,
-                table: view.table,
-            }
-        }
-        generated::Mqtt::add_to_linker::<T, HasMqtt>(linker, view::<T>)
+        generated::Mqtt::add_to_linker::<T, HasMqtt>(linker, <T as HasService<Mqtt>>::view)
     }
 }
 
 /// What the MQTT host functions see of an instance.
-pub struct MqttView<'a> {
-    state: &'a mut MqttInstance,
-    table: &'a mut ResourceTable,
-}
+pub type MqttView<'a> = ServiceView<'a, MqttInstance>;
 
 /// The [`HasData`] marker of [`MqttView`].
 pub struct HasMqtt;

@@ -3,11 +3,9 @@
 //! does.
 
 use super::{CasHandle, KeyValue, KvHandle, KvInstance, OpenError};
-use crate::services::HasService;
 use crate::services::handles::OpenHandles;
-use wasmtime::component::{
-    Accessor, FutureReader, HasData, Linker, Resource, ResourceTable, StreamReader,
-};
+use crate::services::{HasService, ServiceView};
+use wasmtime::component::{Accessor, FutureReader, HasData, Linker, Resource, StreamReader};
 
 mod generated {
     wasmtime::component::bindgen!({
@@ -28,10 +26,7 @@ use generated::spin::key_value::key_value as v3;
 use generated::wasi::keyvalue::{atomics, batch, store as wasi};
 
 /// What the key-value host functions see of an instance.
-pub struct KvView<'a> {
-    state: &'a mut KvInstance,
-    table: &'a mut ResourceTable,
-}
+pub type KvView<'a> = ServiceView<'a, KvInstance>;
 
 /// The [`HasData`] marker of [`KvView`].
 pub struct HasKv;
@@ -40,17 +35,9 @@ impl HasData for HasKv {
     type Data<'a> = KvView<'a>;
 }
 
-fn view<T: HasService<KeyValue>>(data: &mut T) -> KvView<'_> {
-    let view = data.view();
-    KvView {
-        state: view.state,
-        table: view.table,
-    }
-}
-
 /// Adds the three interfaces to `linker`.
 pub fn add_to_linker<T: HasService<KeyValue>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    generated::KeyValue::add_to_linker::<T, HasKv>(linker, view::<T>)
+    generated::KeyValue::add_to_linker::<T, HasKv>(linker, <T as HasService<KeyValue>>::view)
 }
 
 impl KvView<'_> {

@@ -4,17 +4,12 @@
 use super::bindings::fermyon::spin::{postgres as v2, rdbms_types as v2t};
 use super::bindings::spin::postgres::postgres as v4;
 use super::{Builder, Client, PgInstance, Postgres};
-use crate::services::HasService;
 use crate::services::handles::OpenHandles;
-use wasmtime::component::{
-    Accessor, FutureReader, HasData, Linker, Resource, ResourceTable, StreamReader,
-};
+use crate::services::{HasService, ServiceView};
+use wasmtime::component::{Accessor, FutureReader, HasData, Linker, Resource, StreamReader};
 
 /// What the PostgreSQL host functions see of an instance.
-pub struct PgView<'a> {
-    state: &'a mut PgInstance,
-    table: &'a mut ResourceTable,
-}
+pub type PgView<'a> = ServiceView<'a, PgInstance>;
 
 /// The [`HasData`] marker of [`PgView`].
 pub struct HasPg;
@@ -23,17 +18,9 @@ impl HasData for HasPg {
     type Data<'a> = PgView<'a>;
 }
 
-fn view<T: HasService<Postgres>>(data: &mut T) -> PgView<'_> {
-    let view = data.view();
-    PgView {
-        state: view.state,
-        table: view.table,
-    }
-}
-
 /// Adds both interfaces to `linker`.
 pub fn add_to_linker<T: HasService<Postgres>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    super::bindings::Postgres::add_to_linker::<T, HasPg>(linker, view::<T>)
+    super::bindings::Postgres::add_to_linker::<T, HasPg>(linker, <T as HasService<Postgres>>::view)
 }
 
 impl PgView<'_> {

@@ -1,9 +1,9 @@
 //! The two outbound Redis interfaces over [`RedisInstance`].
 
 use super::{Argument, Connection, Redis, RedisError, RedisInstance, Reply};
-use crate::services::HasService;
 use crate::services::handles::OpenHandles;
-use wasmtime::component::{Accessor, HasData, Linker, Resource, ResourceTable};
+use crate::services::{HasService, ServiceView};
+use wasmtime::component::{Accessor, HasData, Linker, Resource};
 
 mod generated {
     wasmtime::component::bindgen!({
@@ -21,10 +21,7 @@ use generated::fermyon::spin::redis as v2;
 use generated::spin::redis::redis as v3;
 
 /// What the Redis host functions see of an instance.
-pub struct RedisView<'a> {
-    state: &'a mut RedisInstance,
-    table: &'a mut ResourceTable,
-}
+pub type RedisView<'a> = ServiceView<'a, RedisInstance>;
 
 /// The [`HasData`] marker of [`RedisView`].
 pub struct HasRedis;
@@ -33,17 +30,9 @@ impl HasData for HasRedis {
     type Data<'a> = RedisView<'a>;
 }
 
-fn view<T: HasService<Redis>>(data: &mut T) -> RedisView<'_> {
-    let view = data.view();
-    RedisView {
-        state: view.state,
-        table: view.table,
-    }
-}
-
 /// Adds both interfaces to `linker`.
 pub fn add_to_linker<T: HasService<Redis>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    generated::Redis::add_to_linker::<T, HasRedis>(linker, view::<T>)
+    generated::Redis::add_to_linker::<T, HasRedis>(linker, <T as HasService<Redis>>::view)
 }
 
 impl RedisView<'_> {

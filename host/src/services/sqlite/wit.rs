@@ -1,12 +1,10 @@
 //! The two SQLite interfaces over [`SqliteInstance`].
 
 use super::{Connection, Rows, Sqlite, SqliteError, SqliteInstance};
-use crate::services::HasService;
 use crate::services::handles::OpenHandles;
+use crate::services::{HasService, ServiceView};
 use rusqlite::types::Value;
-use wasmtime::component::{
-    Accessor, FutureReader, HasData, Linker, Resource, ResourceTable, StreamReader,
-};
+use wasmtime::component::{Accessor, FutureReader, HasData, Linker, Resource, StreamReader};
 
 mod generated {
     wasmtime::component::bindgen!({
@@ -24,10 +22,7 @@ use generated::fermyon::spin::sqlite as v2;
 use generated::spin::sqlite::sqlite as v3;
 
 /// What the SQLite host functions see of an instance.
-pub struct SqliteView<'a> {
-    state: &'a mut SqliteInstance,
-    table: &'a mut ResourceTable,
-}
+pub type SqliteView<'a> = ServiceView<'a, SqliteInstance>;
 
 /// The [`HasData`] marker of [`SqliteView`].
 pub struct HasSqlite;
@@ -36,17 +31,9 @@ impl HasData for HasSqlite {
     type Data<'a> = SqliteView<'a>;
 }
 
-fn view<T: HasService<Sqlite>>(data: &mut T) -> SqliteView<'_> {
-    let view = data.view();
-    SqliteView {
-        state: view.state,
-        table: view.table,
-    }
-}
-
 /// Adds both interfaces to `linker`.
 pub fn add_to_linker<T: HasService<Sqlite>>(linker: &mut Linker<T>) -> wasmtime::Result<()> {
-    generated::Sqlite::add_to_linker::<T, HasSqlite>(linker, view::<T>)
+    generated::Sqlite::add_to_linker::<T, HasSqlite>(linker, <T as HasService<Sqlite>>::view)
 }
 
 impl SqliteView<'_> {
