@@ -2,33 +2,25 @@
 //!
 //! Every key Spin accepts in the parts modelled here is accepted; the few
 //! cloudfn does not act on (`authors`, `exclude_files`, `sqlite_databases`,
-//! `ai_models`, `[application.trigger]`, build `watch`) are kept but unused.
-//! Anything else is refused with the file, line and key, as Spin does.
+//! `ai_models`, build `watch`) are kept but unused. Anything else is refused
+//! with the file, line and key, as Spin does.
+//!
+//! Trigger kinds are peers: each `[[trigger.KIND]]` table is read by its
+//! kind's own module (`http_trigger`, `redis_trigger`) with its kind's keys.
 
-use crate::routes::RoutePattern;
+mod http_trigger;
+mod redis_trigger;
+mod toml_error;
+
+pub use http_trigger::HttpTrigger;
+pub use redis_trigger::{RedisAppSettings, RedisTrigger};
+pub use toml_error::{ManifestError, error_at, from_toml};
+
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 use toml::Spanned;
-
-/// An error in a TOML file (the manifest, the runtime config): the file, the
-/// 1-based line and column, the key, and what is wrong.
-#[derive(Debug, thiserror::Error)]
-#[error("{}:{line}:{column}: {}{message}", file.display(), key.as_ref().map(|k| format!("`{k}`: ")).unwrap_or_default())]
-pub struct ManifestError {
-    /// The manifest file.
-    pub file: PathBuf,
-    /// 1-based line of the offending key or value (0 when not known).
-    pub line: usize,
-    /// 1-based column of the offending key or value (0 when not known).
-    pub column: usize,
-    /// The dotted key the error is about, when known.
-    pub key: Option<String>,
-    /// What is wrong.
-    pub message: String,
-}
 
 /// Errors reading a manifest.
 #[derive(Debug, thiserror::Error)]
@@ -55,8 +47,10 @@ pub struct Manifest {
     pub application: Application,
     /// Application variables (`[variables]`), by name.
     pub variables: BTreeMap<String, Variable>,
-    /// Every `[[trigger.http]]`, in manifest order.
+    /// Every `[[trigger.http]]`, in manifest order (private routes left out).
     pub http_triggers: Vec<HttpTrigger>,
+    /// Every `[[trigger.redis]]`, in manifest order.
+    pub redis_triggers: Vec<RedisTrigger>,
     /// Components by id, in id order.
     pub components: BTreeMap<String, Component>,
 }
@@ -76,9 +70,24 @@ pub struct Application {
     /// Authors (ignored).
     #[serde(default)]
     pub authors: Vec<String>,
-    /// Application-level trigger settings (`[application.trigger.KIND]`; unused).
+    /// Application-level trigger settings (`[application.trigger.KIND]`).
     #[serde(default)]
-    pub trigger: Option<toml::Table>,
+    pub trigger: ApplicationTriggers,
+    /// `[application.tool]`: `tool.cloudfn` holds cloudfn's own
+    /// application settings; Spin ignores the table.
+    #[serde(default)]
+    pub tool: Option<toml::Table>,
+}
+
+/// `[application.trigger]`: the settings of each trigger kind.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ApplicationTriggers {
+    /// `[application.trigger.redis]`.
+    #[serde(default)]
+    pub redis: Option<RedisAppSettings>,
+    /// Other kinds' settings (`[application.trigger.http]` has none cloudfn reads).
+    #[serde(flatten)]
+    pub other: toml::Table,
 }
 
 /// One application variable.
@@ -97,15 +106,6 @@ pub struct Variable {
     /// Free text.
     #[serde(default)]
     pub description: Option<String>,
-}
-
-/// One `[[trigger.http]]` entry.
-#[derive(Debug, Clone)]
-pub struct HttpTrigger {
-    /// The route pattern (`/x`, `/x/:id`, `/x/...`).
-    pub route: RoutePattern,
-    /// The component id serving the route.
-    pub component: String,
 }
 
 /// One `[component.ID]`.
@@ -210,13 +210,122 @@ struct RawManifest {
     component: BTreeMap<String, Component>,
 }
 
+/// One `[[trigger.KIND]]` table, before its kind's parser reads it.
+/// Every key any trigger kind reads is named here, so its span is kept
+/// (toml loses spans under `flatten`); each kind's parser refuses the keys
+/// it does not have.
 #[derive(Deserialize)]
 struct RawTrigger {
     #[serde(default)]
     route: Option<Spanned<toml::Value>>,
-    component: Spanned<toml::Value>,
+    #[serde(default)]
+    component: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    channel: Option<Spanned<toml::Value>>,
+    #[serde(default)]
+    address: Option<Spanned<toml::Value>>,
+    /// Keys no kind reads here (Spin's `executor` of HTTP triggers, typos).
     #[serde(flatten)]
-    _rest: toml::Table,
+    rest: BTreeMap<String, toml::Value>,
+}
+
+impl RawTrigger {
+    /// The keys present, by name.
+    fn present(&self) -> impl Iterator<Item = (&str, Option<Range<usize>>)> {
+        [
+            ("route", &self.route),
+            ("component", &self.component),
+            ("channel", &self.channel),
+            ("address", &self.address),
+        ]
+        .into_iter()
+        .filter_map(|(k, v)| v.as_ref().map(|v| (k, Some(v.span()))))
+        .chain(self.rest.keys().map(|k| (k.as_str(), None)))
+    }
+}
+
+/// What a trigger kind's parser needs to read one table and report errors.
+struct TriggerContext<'a> {
+    file: &'a Path,
+    text: &'a str,
+    /// `trigger.KIND[i]`.
+    key: String,
+    /// The span of the whole `[[trigger.KIND]]` array (for missing keys).
+    span: Range<usize>,
+    components: &'a BTreeMap<String, Component>,
+}
+
+impl TriggerContext<'_> {
+    fn error(&self, span: Option<Range<usize>>, field: &str, message: String) -> ManifestError {
+        error_at(
+            self.file,
+            self.text,
+            Some(span.unwrap_or_else(|| self.span.clone())),
+            Some(format!("{}.{field}", self.key)),
+            message,
+        )
+    }
+
+    /// A string value, or an error naming the key.
+    fn string(&self, value: &Spanned<toml::Value>, field: &str) -> Result<String, ManifestError> {
+        match value.get_ref() {
+            toml::Value::String(s) => Ok(s.clone()),
+            other => Err(self.error(
+                Some(value.span()),
+                field,
+                format!("must be a string, not {}", other.type_str()),
+            )),
+        }
+    }
+
+    /// Refuses keys outside `allowed`, as Spin's `deny_unknown_fields` does.
+    fn only(&self, trigger: &RawTrigger, allowed: &[&str]) -> Result<(), ManifestError> {
+        match trigger.present().find(|(k, _)| !allowed.contains(k)) {
+            None => Ok(()),
+            Some((k, span)) => Err(self.error(
+                span,
+                k,
+                format!(
+                    "unknown field `{k}`, expected one of {}",
+                    allowed
+                        .iter()
+                        .map(|a| format!("`{a}`"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )),
+        }
+    }
+
+    /// The `component` key: the id of a `[component.ID]`.
+    fn component(&self, trigger: &RawTrigger) -> Result<String, ManifestError> {
+        let Some(value) = &trigger.component else {
+            return Err(self.error(None, "component", "missing `component`".into()));
+        };
+        let toml::Value::String(component) = value.get_ref() else {
+            return Err(self.error(
+                Some(value.span()),
+                "component",
+                "inline components are not supported; name a `[component.ID]`".into(),
+            ));
+        };
+        if !self.components.contains_key(component) {
+            let known: Vec<&str> = self.components.keys().map(String::as_str).collect();
+            return Err(self.error(
+                Some(value.span()),
+                "component",
+                format!(
+                    "no component named `{component}` (defined: {})",
+                    if known.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        known.join(", ")
+                    }
+                ),
+            ));
+        }
+        Ok(component.clone())
+    }
 }
 
 impl Manifest {
@@ -255,74 +364,34 @@ impl Manifest {
             }
         }
         let mut http_triggers = Vec::new();
+        let mut redis_triggers = Vec::new();
         for (kind, triggers) in &raw.trigger {
-            if kind != "http" {
-                return Err(error(
-                    Some(triggers.span()),
-                    Some(format!("trigger.{kind}")),
-                    format!(
-                        "trigger type `{kind}` is not supported by cloudfn up (supported: http)"
-                    ),
-                ));
-            }
             for (i, trigger) in triggers.get_ref().iter().enumerate() {
-                let key = |field: &str| Some(format!("trigger.http[{i}].{field}"));
-                let route = match trigger.route.as_ref().map(|r| (r, r.get_ref())) {
-                    Some((_, toml::Value::String(route))) => route.clone(),
-                    // Private endpoints are reachable only through service chaining.
-                    Some((_, toml::Value::Table(t)))
-                        if t.get("private").and_then(toml::Value::as_bool) == Some(true) =>
-                    {
-                        continue;
-                    }
-                    Some((r, _)) => {
-                        return Err(error(
-                            Some(r.span()),
-                            key("route"),
-                            "route must be a string pattern or `{ private = true }`".into(),
-                        ));
-                    }
-                    None => {
+                let ctx = TriggerContext {
+                    file,
+                    text,
+                    key: format!("trigger.{kind}[{i}]"),
+                    span: triggers.span(),
+                    components: &raw.component,
+                };
+                match kind.as_str() {
+                    "http" => http_triggers.extend(http_trigger::parse(&ctx, trigger)?),
+                    "redis" => redis_triggers.push(redis_trigger::parse(
+                        &ctx,
+                        trigger,
+                        raw.application.trigger.redis.as_ref(),
+                        &raw.variables,
+                    )?),
+                    _ => {
                         return Err(error(
                             Some(triggers.span()),
-                            key("route"),
-                            "missing `route`".into(),
+                            Some(format!("trigger.{kind}")),
+                            format!(
+                                "trigger type `{kind}` is not supported by cloudfn up (supported: http, redis)"
+                            ),
                         ));
                     }
-                };
-                let toml::Value::String(component) = trigger.component.get_ref() else {
-                    return Err(error(
-                        Some(trigger.component.span()),
-                        key("component"),
-                        "inline components are not supported; name a `[component.ID]`".into(),
-                    ));
-                };
-                if !raw.component.contains_key(component) {
-                    let known: Vec<&str> = raw.component.keys().map(String::as_str).collect();
-                    return Err(error(
-                        Some(trigger.component.span()),
-                        key("component"),
-                        format!(
-                            "no component named `{component}` (defined: {})",
-                            if known.is_empty() {
-                                "none".to_owned()
-                            } else {
-                                known.join(", ")
-                            }
-                        ),
-                    ));
                 }
-                let route = RoutePattern::parse(&route).map_err(|message| {
-                    error(
-                        trigger.route.as_ref().map(Spanned::span),
-                        key("route"),
-                        message.to_string(),
-                    )
-                })?;
-                http_triggers.push(HttpTrigger {
-                    route,
-                    component: component.clone(),
-                });
             }
         }
         for (id, component) in &raw.component {
@@ -343,6 +412,7 @@ impl Manifest {
             application: raw.application,
             variables: raw.variables,
             http_triggers,
+            redis_triggers,
             components: raw.component,
         })
     }
@@ -362,79 +432,6 @@ pub fn template_references(template: &str) -> impl Iterator<Item = &str> {
         .split("{{")
         .skip(1)
         .filter_map(|rest| rest.split_once("}}").map(|(name, _)| name.trim()))
-}
-
-impl fmt::Display for HttpTrigger {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} -> {}", self.route, self.component)
-    }
-}
-
-/// 1-based line and column of byte `offset` in `text`.
-/// Deserializes the TOML `text` of `file`; an error names the file, line,
-/// column and key.
-pub fn from_toml<T: serde::de::DeserializeOwned>(
-    file: &Path,
-    text: &str,
-) -> Result<T, ManifestError> {
-    toml::from_str(text).map_err(|e| {
-        error_at(
-            file,
-            text,
-            e.span(),
-            key_at(text, e.span()),
-            e.message().trim().to_owned(),
-        )
-    })
-}
-
-/// An error about the value at `span` (a byte range) of `file`, whose text is `text`.
-pub fn error_at(
-    file: &Path,
-    text: &str,
-    span: Option<Range<usize>>,
-    key: Option<String>,
-    message: String,
-) -> ManifestError {
-    let (line, column) = span.map(|s| line_col(text, s.start)).unwrap_or((0, 0));
-    ManifestError {
-        file: file.to_owned(),
-        line,
-        column,
-        key,
-        message,
-    }
-}
-
-fn line_col(text: &str, offset: usize) -> (usize, usize) {
-    let before = &text[..offset.min(text.len())];
-    let line = before.matches('\n').count() + 1;
-    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
-    (line, column)
-}
-
-/// The dotted key whose table contains the error span: `[table]` header plus the key on that line.
-fn key_at(text: &str, span: Option<Range<usize>>) -> Option<String> {
-    let start = span?.start.min(text.len());
-    let before = &text[..start];
-    let line = text[before.rfind('\n').map_or(0, |i| i + 1)..]
-        .lines()
-        .next()
-        .unwrap_or("");
-    let table = before.lines().rev().find_map(|l| {
-        let l = l.trim();
-        l.strip_prefix('[')
-            .map(|h| h.trim_matches(|c| c == '[' || c == ']').trim().to_owned())
-    });
-    let key = line
-        .split_once('=')
-        .map(|(k, _)| k.trim().to_owned())
-        .filter(|k| !k.is_empty() && !k.starts_with('['));
-    match (table, key) {
-        (Some(t), Some(k)) => Some(format!("{t}.{k}")),
-        (Some(t), None) => Some(t),
-        (None, k) => k,
-    }
 }
 
 #[cfg(test)]
@@ -534,6 +531,101 @@ command = "true"
         assert!(
             e.to_string()
                 .starts_with("spin.toml:11:9: `trigger.http[0].route`"),
+            "{e}"
+        );
+    }
+
+    const REDIS: &str = r#"
+spin_manifest_version = 2
+
+[application]
+name = "events"
+[application.trigger.redis]
+address = "redis://localhost:6379"
+[application.tool.cloudfn.events]
+attempts = 3
+
+[variables]
+channel = { default = "feed" }
+
+[[trigger.redis]]
+channel = "{{ channel }}"
+component = "consumer"
+
+[[trigger.redis]]
+address = "redis://other:6379"
+channel = "audit"
+component = "consumer"
+
+[component.consumer]
+source = "consumer.wasm"
+"#;
+
+    #[test]
+    fn redis_triggers_take_the_application_address_unless_their_own() {
+        let m = parse(REDIS).expect("valid");
+        assert_eq!(
+            m.redis_triggers,
+            vec![
+                RedisTrigger {
+                    component: "consumer".into(),
+                    channel: "{{ channel }}".into(),
+                    address: "redis://localhost:6379".into(),
+                },
+                RedisTrigger {
+                    component: "consumer".into(),
+                    channel: "audit".into(),
+                    address: "redis://other:6379".into(),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn redis_trigger_keys_are_exactly_spins() {
+        let e = parse(&REDIS.replace("channel = \"audit\"", "channel = \"audit\"\nqueue = 1"))
+            .expect_err("invalid");
+        assert_eq!(e.key.as_deref(), Some("trigger.redis[1].queue"));
+        assert!(
+            e.message.contains(
+                "unknown field `queue`, expected one of `component`, `channel`, `address`"
+            ),
+            "{e}"
+        );
+        let e = parse(&REDIS.replace(
+            "address = \"redis://localhost:6379\"",
+            "address = \"redis://localhost:6379\"\nport = 1",
+        ))
+        .expect_err("invalid");
+        assert!(e.message.contains("unknown field `port`"), "{e}");
+    }
+
+    #[test]
+    fn redis_trigger_without_an_address_is_refused() {
+        let text = REDIS.replace(
+            "[application.trigger.redis]\naddress = \"redis://localhost:6379\"\n",
+            "",
+        );
+        let e = parse(&text).expect_err("invalid");
+        assert_eq!(e.key.as_deref(), Some("trigger.redis[0].address"));
+        assert!(e.message.contains("no Redis address"), "{e}");
+        let e = parse(&REDIS.replace("{{ channel }}", "{{ nope }}")).expect_err("invalid");
+        assert!(
+            e.to_string().contains(
+                "`trigger.redis[0].channel`: refers to undefined application variable `nope`"
+            ),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unsupported_trigger_kinds_are_named() {
+        let e = parse(&REDIS.replace("[[trigger.redis]]\naddress", "[[trigger.cron]]\naddress"))
+            .expect_err("invalid");
+        assert!(
+            e.message.contains(
+                "trigger type `cron` is not supported by cloudfn up (supported: http, redis)"
+            ),
             "{e}"
         );
     }
