@@ -83,6 +83,7 @@ pub struct Runtime {
     cache: ComponentCache,
     epoch_stop: Arc<AtomicBool>,
     services: Services,
+    admission: Arc<tokio::sync::Semaphore>,
 }
 
 /// A component ready to instantiate, with what its manifest grants it.
@@ -180,6 +181,7 @@ impl Runtime {
             interruption,
             engine,
             linker,
+            admission: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent as usize)),
             limits,
             cache: ComponentCache::new(cache_dir),
             epoch_stop,
@@ -201,6 +203,13 @@ impl Runtime {
     /// The limits in force.
     pub fn limits(&self) -> &Limits {
         &self.limits
+    }
+
+    /// One permit per running instance, `--max-concurrent` in all, shared by
+    /// every trigger: HTTP requests and event deliveries draw on the same
+    /// instance slots of the pool.
+    pub fn admission(&self) -> &Arc<tokio::sync::Semaphore> {
+        &self.admission
     }
 
     /// Compiles (or loads from cache) and links component `id` of `manifest`.

@@ -110,7 +110,7 @@ impl HttpApp {
             };
             routes.push((trigger.route.clone(), routed));
         }
-        let permits = Arc::new(Semaphore::new(runtime.limits().max_concurrent as usize));
+        let permits = runtime.admission().clone();
         Ok(Self {
             runtime,
             router: Router::new(routes),
