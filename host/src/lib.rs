@@ -9,6 +9,7 @@
 pub mod bindings;
 pub mod build;
 pub mod engine;
+pub mod events;
 pub mod invoke;
 pub mod limits;
 pub mod manifest;
