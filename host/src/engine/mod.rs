@@ -86,6 +86,37 @@ pub struct Runtime {
     admission: Arc<tokio::sync::Semaphore>,
 }
 
+/// An event handler export, pre-instantiated.
+#[derive(Clone)]
+pub enum RedisHandler {
+    /// `fermyon:spin/inbound-redis` (spin-sdk 5 `#[redis_component]`).
+    V2(crate::bindings::redis_handler_v2::RedisHandlerV2Pre<HostState>),
+    /// `spin:redis/inbound-redis@3.0.0` (spin-sdk 6+ `#[redis_subscriber]`).
+    V3(crate::bindings::redis_handler_v3::RedisHandlerV3Pre<HostState>),
+}
+
+impl RedisHandler {
+    /// Every Redis-trigger export `instance_pre` has.
+    fn detect(instance_pre: &InstancePre<HostState>) -> Vec<Self> {
+        use crate::bindings::{redis_handler_v2, redis_handler_v3};
+        let v2 = redis_handler_v2::RedisHandlerV2Pre::new(instance_pre.clone())
+            .ok()
+            .map(Self::V2);
+        let v3 = redis_handler_v3::RedisHandlerV3Pre::new(instance_pre.clone())
+            .ok()
+            .map(Self::V3);
+        v2.into_iter().chain(v3).collect()
+    }
+
+    /// The interface, as Spin names it.
+    pub fn interface(&self) -> &'static str {
+        match self {
+            Self::V2(_) => "fermyon:spin/inbound-redis",
+            Self::V3(_) => "spin:redis/inbound-redis@3.0.0",
+        }
+    }
+}
+
 /// A component ready to instantiate, with what its manifest grants it.
 pub struct LoadedComponent {
     /// The component id in the manifest.
@@ -96,6 +127,9 @@ pub struct LoadedComponent {
     pub instance_pre: InstancePre<HostState>,
     /// Present when the component exports `wasi:http` (p2 or p3).
     pub http: Option<Arc<ProxyPre<HostState>>>,
+    /// The Redis-trigger interfaces it exports (Spin refuses a component
+    /// with more than one; so does the Redis trigger).
+    pub redis_handlers: Vec<RedisHandler>,
     /// What it may touch.
     pub grants: Grants,
     /// Where the compiled code came from.
@@ -347,11 +381,13 @@ impl Runtime {
                 .ok()
                 .map(|pre| Arc::new(ProxyPre::P2(pre))),
         };
+        let redis_handlers = RedisHandler::detect(&instance_pre);
         Ok(LoadedComponent {
             id: id.to_owned(),
             component,
             instance_pre,
             http,
+            redis_handlers,
             grants,
             cache_outcome,
             max_request_body: self.limits.max_request_body,

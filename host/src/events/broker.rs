@@ -165,7 +165,7 @@ impl Broker {
                     let mut batch = vec![first];
                     batch.extend(queue.try_iter().take(BATCH - 1));
                     if owner.run(batch) {
-                        notify.notify_waiters();
+                        notify.notify_one();
                     }
                 }
             })

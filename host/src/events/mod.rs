@@ -16,3 +16,65 @@ pub use store::{Claimed, DeadFilter, DeadLetter, Purged, SubscriberStats};
 
 /// The broker's file in a data directory.
 pub const FILE_NAME: &str = "events.db";
+
+/// Where a Redis address of the manifest is really served.
+#[derive(Clone)]
+pub enum Route {
+    /// By the embedded broker (the default of `cloudfn up`).
+    Embedded(Broker),
+    /// By a real Redis server at this URL (`cloudfn up --redis URL`).
+    Redis(String),
+}
+
+/// The Redis addresses the manifest's `[[trigger.redis]]` name (templates
+/// resolved), and what serves each. A guest's outbound Redis connection to
+/// one of them goes there: publishing to the address a trigger subscribes
+/// to reaches the trigger, on either path.
+#[derive(Clone, Default)]
+pub struct Routes {
+    /// Shared: every instance's Redis state holds the routes.
+    routes: std::sync::Arc<std::collections::BTreeMap<String, Route>>,
+}
+
+impl Routes {
+    /// Serves `address` by `route`.
+    pub fn insert(&mut self, address: &str, route: Route) {
+        std::sync::Arc::make_mut(&mut self.routes).insert(normalize(address).to_owned(), route);
+    }
+
+    /// What serves `address`, if it is one of the manifest's.
+    pub fn get(&self, address: &str) -> Option<&Route> {
+        self.routes.get(normalize(address))
+    }
+
+    /// Whether no address is routed.
+    pub fn is_empty(&self) -> bool {
+        self.routes.is_empty()
+    }
+
+    /// The routed addresses and their routes.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &Route)> {
+        self.routes.iter().map(|(a, r)| (a.as_str(), r))
+    }
+}
+
+impl std::fmt::Debug for Routes {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_map()
+            .entries(self.routes.iter().map(|(a, r)| {
+                (
+                    a,
+                    match r {
+                        Route::Embedded(b) => format!("embedded broker {}", b.path().display()),
+                        Route::Redis(url) => url.clone(),
+                    },
+                )
+            }))
+            .finish()
+    }
+}
+
+/// `redis://h:p/` and `redis://h:p` are one address.
+fn normalize(address: &str) -> &str {
+    address.strip_suffix('/').unwrap_or(address)
+}

@@ -19,7 +19,7 @@ pub fn create(connection: &Connection) -> rusqlite::Result<()> {
          PRAGMA synchronous = NORMAL;
          PRAGMA busy_timeout = 5000;
          CREATE TABLE IF NOT EXISTS cloudfn_event_message (
-             seq          INTEGER PRIMARY KEY,
+             seq          INTEGER PRIMARY KEY AUTOINCREMENT,
              channel      TEXT    NOT NULL,
              payload      BLOB    NOT NULL,
              published_ms INTEGER NOT NULL,

@@ -37,6 +37,8 @@ pub struct ServiceConfig {
     pub blob_url: Option<String>,
     /// The stores the runtime config file defines (`--runtime-config-file`).
     pub runtime_config: runtime_config::RuntimeConfig,
+    /// What serves the Redis addresses of the manifest's `[[trigger.redis]]`.
+    pub event_routes: crate::events::Routes,
 }
 
 impl ServiceConfig {

@@ -241,18 +241,27 @@ pub fn resolve(
 ) -> Result<BTreeMap<String, String>, VariableError> {
     let mut out = BTreeMap::new();
     for (name, template) in &component.variables {
-        let mut value = template.clone();
-        for reference in template_references(template) {
-            let resolved = application_value(manifest, reference, &env).ok_or_else(|| {
-                VariableError::Missing {
-                    name: reference.to_owned(),
-                }
-            })?;
-            value = replace_reference(&value, reference, &resolved);
-        }
-        out.insert(name.clone(), value);
+        out.insert(name.clone(), resolve_template(manifest, template, &env)?);
     }
     Ok(out)
+}
+
+/// Resolves a template over application variables (a component variable,
+/// a Redis trigger's `address` or `channel`).
+pub fn resolve_template(
+    manifest: &Manifest,
+    template: &str,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<String, VariableError> {
+    let mut value = template.to_owned();
+    for reference in template_references(template) {
+        let resolved =
+            application_value(manifest, reference, &env).ok_or_else(|| VariableError::Missing {
+                name: reference.to_owned(),
+            })?;
+        value = replace_reference(&value, reference, &resolved);
+    }
+    Ok(value)
 }
 
 /// Replaces every `{{ name }}` (any inner spacing) in `template` by `value`.

@@ -6,4 +6,5 @@ pub mod body;
 pub mod dispatch;
 pub mod headers;
 pub mod http;
+pub mod redis;
 pub mod stream;

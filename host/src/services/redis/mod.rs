@@ -4,11 +4,17 @@
 //! (`redis://host:port`); any other address, or one that is not a Redis
 //! URL, is `invalid-address`, as in Spin. Each `open` is a multiplexed
 //! connection of its own, closed when the guest drops it or its instance ends.
+//!
+//! An address a `[[trigger.redis]]` of the manifest names goes where that
+//! trigger's messages come from ([`crate::events::Routes`]): the embedded
+//! broker by default, which takes `publish` (and nothing else), or the real
+//! server `--redis` names.
 
 mod wit;
 
 use super::allowed_hosts::AllowedHosts;
 use super::{GrantContext, HasService, Service, ServiceConfig};
+use crate::events::{Broker, Route, Routes};
 use crate::services::handles::OpenHandles;
 use redis::aio::MultiplexedConnection;
 use wasmtime::component::Linker;
@@ -91,8 +97,16 @@ fn flatten(value: redis::Value, out: &mut Vec<Reply>) -> Result<(), RedisError> 
 
 /// One open connection (the guest's `connection` resource).
 #[derive(Clone)]
-pub struct Connection {
-    inner: MultiplexedConnection,
+pub enum Connection {
+    /// To a Redis server.
+    Redis(MultiplexedConnection),
+    /// To the embedded event broker, standing in for the manifest's `address`.
+    Broker {
+        /// The broker.
+        broker: Broker,
+        /// The address the guest opened.
+        address: String,
+    },
 }
 
 /// An argument of `execute`.
@@ -106,13 +120,26 @@ pub enum Argument {
 
 impl Connection {
     async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, RedisError> {
-        cmd.query_async(&mut self.inner.clone())
-            .await
-            .map_err(redis_error)
+        match self {
+            Self::Redis(connection) => cmd
+                .query_async(&mut connection.clone())
+                .await
+                .map_err(redis_error),
+            Self::Broker { address, .. } => Err(RedisError::Other(format!(
+                "{address} is served by cloudfn's embedded event broker, which takes `publish` only; run `cloudfn up --redis URL` for a Redis server"
+            ))),
+        }
     }
 
     /// `PUBLISH channel payload`.
     pub async fn publish(&self, channel: &str, payload: &[u8]) -> Result<(), RedisError> {
+        if let Self::Broker { broker, .. } = self {
+            return broker
+                .publish(channel, payload)
+                .await
+                .map(drop)
+                .map_err(|e| RedisError::Other(e.to_string()));
+        }
         self.query::<i64>(redis::cmd("PUBLISH").arg(channel).arg(payload))
             .await
             .map(drop)
@@ -178,6 +205,7 @@ impl Connection {
 /// One instance's state.
 pub struct RedisInstance {
     allowed: AllowedHosts,
+    routes: Routes,
     open: OpenHandles,
 }
 
@@ -191,21 +219,30 @@ impl RedisInstance {
         if self.open.reached(MAX_OPEN_CONNECTIONS) {
             return Err(RedisError::TooManyConnections);
         }
-        Ok(Connection {
-            inner: connect(address).await?,
+        Ok(match self.routes.get(address) {
+            Some(Route::Embedded(broker)) => Connection::Broker {
+                broker: broker.clone(),
+                address: address.to_owned(),
+            },
+            Some(Route::Redis(url)) => Connection::Redis(connect(url).await?),
+            None => Connection::Redis(connect(address).await?),
         })
     }
 }
 
 /// The service.
-pub struct Redis;
+pub struct Redis {
+    routes: Routes,
+}
 
 impl Service for Redis {
     type Grant = AllowedHosts;
     type Instance = RedisInstance;
 
-    fn new(_: &ServiceConfig) -> Result<Self, String> {
-        Ok(Self)
+    fn new(config: &ServiceConfig) -> Result<Self, String> {
+        Ok(Self {
+            routes: config.event_routes.clone(),
+        })
     }
 
     fn grant(&self, ctx: &GrantContext<'_>) -> Result<AllowedHosts, String> {
@@ -215,6 +252,7 @@ impl Service for Redis {
     fn instance(&self, grant: &AllowedHosts) -> RedisInstance {
         RedisInstance {
             allowed: grant.clone(),
+            routes: self.routes.clone(),
             open: OpenHandles::default(),
         }
     }

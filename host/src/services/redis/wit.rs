@@ -215,6 +215,7 @@ impl<T> v3::HostConnectionWithStore<T> for HasRedis {
             let state = &access.get().state;
             RedisInstance {
                 allowed: state.allowed.clone(),
+                routes: state.routes.clone(),
                 open: state.open,
             }
         });

@@ -1,14 +1,18 @@
 //! `cloudfn`: serve, build and invoke the components of a Spin manifest.
 
+mod events;
+
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use cloudfn_host::engine::cache::ComponentCache;
 use cloudfn_host::engine::{Interruption, Runtime};
+use cloudfn_host::events::{Broker, Route, Routes};
 use cloudfn_host::limits::Limits;
 use cloudfn_host::manifest::Manifest;
 use cloudfn_host::services::ServiceConfig;
 use cloudfn_host::services::runtime_config::RuntimeConfig;
 use cloudfn_host::trigger::http::{HttpApp, bind, serve};
+use cloudfn_host::trigger::redis::{self as redis_trigger, RedisApp};
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -35,6 +39,8 @@ enum Command {
     Invoke(InvokeArgs),
     /// Run a component as a Hadoop Streaming mapper or reducer: lines on stdin, lines on stdout.
     Stream(StreamArgs),
+    /// Publish events, and look into the embedded broker's queue and dead letters.
+    Events(events::EventsArgs),
 }
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -94,7 +100,16 @@ struct EngineArgs {
 }
 
 impl EngineArgs {
-    fn runtime(self, interruption: Interruption) -> Result<Runtime> {
+    /// The data directory of `manifest`'s application.
+    fn data_dir(&self, manifest: &Manifest) -> PathBuf {
+        ServiceConfig {
+            data_dir: self.data_dir.clone(),
+            ..ServiceConfig::default()
+        }
+        .data_dir(manifest)
+    }
+
+    fn runtime(self, interruption: Interruption, event_routes: Routes) -> Result<Runtime> {
         let cache = if self.no_cache {
             None
         } else {
@@ -109,6 +124,7 @@ impl EngineArgs {
             data_dir: self.data_dir,
             blob_url: self.blob_store,
             runtime_config,
+            event_routes,
         })?;
         Ok(runtime)
     }
@@ -124,6 +140,11 @@ struct UpArgs {
     /// Build the components first.
     #[arg(long)]
     build: bool,
+    /// Serve the Redis addresses of `[[trigger.redis]]` (and guests'
+    /// publishes to them) by this Redis server, with Spin's semantics
+    /// (SUBSCRIBE, at most once), instead of the embedded durable broker.
+    #[arg(long, env = "CLOUDFN_REDIS", value_name = "URL")]
+    redis: Option<String>,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -184,6 +205,7 @@ fn run() -> Result<()> {
         }
         Command::Invoke(args) => runtime.block_on(invoke(args)),
         Command::Stream(args) => runtime.block_on(stream(args)),
+        Command::Events(args) => runtime.block_on(events::run(args)),
     }
 }
 
@@ -192,14 +214,66 @@ async fn up(args: UpArgs) -> Result<()> {
     if args.build {
         cloudfn_host::build::build(&manifest, &[])?;
     }
-    let runtime = Arc::new(args.engine.runtime(Interruption::Epoch)?);
+    let triggers = redis_trigger::resolve(&manifest)?;
+    let mut routes = Routes::default();
+    let broker = match (&args.redis, triggers.is_empty()) {
+        (_, true) => None,
+        (Some(url), false) => {
+            for trigger in &triggers {
+                routes.insert(&trigger.address, Route::Redis(url.clone()));
+            }
+            None
+        }
+        (None, false) => {
+            let settings = redis_trigger::settings::application_settings(&manifest)
+                .map_err(anyhow::Error::msg)?;
+            let file = args
+                .engine
+                .data_dir(&manifest)
+                .join(cloudfn_host::events::FILE_NAME);
+            let broker = Broker::open(&file, settings.queue)?;
+            for trigger in &triggers {
+                routes.insert(&trigger.address, Route::Embedded(broker.clone()));
+            }
+            Some(broker)
+        }
+    };
+    let runtime = Arc::new(args.engine.runtime(Interruption::Epoch, routes)?);
     let app = Arc::new(HttpApp::new(runtime.clone(), &manifest)?);
+    let redis_app = if triggers.is_empty() {
+        None
+    } else {
+        Some(Arc::new(RedisApp::new(
+            runtime.clone(),
+            &manifest,
+            &triggers,
+        )?))
+    };
     let listener = bind(args.listen).await?;
     let addr = listener.local_addr()?;
+    // Events start before the routes are announced: a broker another host
+    // holds, or a Redis server that cannot be reached, fails the start.
+    let mut redis_task = None;
+    let mut embedded_task = None;
+    if let Some(events) = &redis_app {
+        match (&broker, &args.redis) {
+            (Some(broker), _) => {
+                embedded_task =
+                    Some(redis_trigger::embedded::start(events.clone(), broker.clone()).await?);
+            }
+            (None, Some(url)) => {
+                let url = url.clone();
+                redis_task = Some(
+                    redis_trigger::subscribe::start(events.clone(), move |_| url.clone()).await?,
+                );
+            }
+            (None, None) => {}
+        }
+    }
     println!("Serving http://{addr}");
-    if manifest.http_triggers.is_empty() {
+    if manifest.http_triggers.is_empty() && triggers.is_empty() {
         tracing::warn!(
-            "{} has no [[trigger.http]]: every request will get 404",
+            "{} has no [[trigger.http]] or [[trigger.redis]]: every request will get 404",
             args.manifest.manifest.display()
         );
     }
@@ -215,16 +289,42 @@ async fn up(args: UpArgs) -> Result<()> {
             None => println!("  {component}: http://{addr}{route}"),
         }
     }
+    if let Some(events) = &redis_app {
+        let served_by = match (&broker, &args.redis) {
+            (Some(broker), _) => format!("embedded broker {}", broker.path().display()),
+            (None, Some(url)) => url.clone(),
+            (None, None) => String::new(),
+        };
+        println!("Subscriptions ({served_by}):");
+        for (address, channel, component) in events.subscriptions() {
+            println!("  {component}: channel `{channel}` at {address}");
+        }
+    }
     tracing::info!("limits: {}", runtime.describe_limits());
-    serve(app, listener, shutdown_signal()).await?;
-    Ok(())
+    let served = serve(app, listener, shutdown_signal());
+    let result = match redis_task {
+        Some(task) => tokio::select! {
+            served = served => served.map_err(anyhow::Error::from),
+            ended = task => Err(match ended {
+                Ok(error) => anyhow::Error::from(error),
+                Err(join) => anyhow::anyhow!("the Redis trigger stopped: {join}"),
+            }),
+        },
+        None => served.await.map_err(anyhow::Error::from),
+    };
+    if let Some(task) = embedded_task {
+        task.abort();
+    }
+    result
 }
 
 async fn invoke(args: InvokeArgs) -> Result<()> {
     let manifest = Manifest::load(&args.manifest.manifest)?;
     // One call per process: no epoch checks in guest code, a watchdog ends
     // the process at the timeout.
-    let runtime = args.engine.runtime(Interruption::Process)?;
+    let runtime = args
+        .engine
+        .runtime(Interruption::Process, Routes::default())?;
     let component = runtime.load(&manifest, &args.component)?;
     let results =
         cloudfn_host::invoke::invoke(&runtime, &component, &args.function, &args.args).await?;
@@ -236,7 +336,9 @@ async fn invoke(args: InvokeArgs) -> Result<()> {
 
 async fn stream(args: StreamArgs) -> Result<()> {
     use cloudfn_host::trigger::stream::{Phase, run};
-    let runtime = args.engine.runtime(Interruption::Process)?;
+    let runtime = args
+        .engine
+        .runtime(Interruption::Process, Routes::default())?;
     let id = args.component.file_stem().map_or_else(
         || "component".to_owned(),
         |s| s.to_string_lossy().into_owned(),

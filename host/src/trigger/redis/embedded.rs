@@ -1,0 +1,127 @@
+//! Delivery from the embedded broker: claim what is due, deliver each in a
+//! fresh instance, acknowledge what the handler took, schedule a retry (or
+//! dead-letter) what it did not.
+//!
+//! Deliveries at once are bounded twice: by the events' own concurrency
+//! ([`RedisApp::concurrency`], half of `--max-concurrent` unless set, so a
+//! flood of events leaves HTTP its share) and by the runtime's admission
+//! permits that HTTP requests draw on too. A delivery is claimed only once
+//! it has both, so nothing claimed waits for an instance.
+
+use super::RedisApp;
+use super::deliver::{DeliveryLog, Outcome, deliver};
+use crate::events::{Broker, BrokerError, Claimed};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::Semaphore;
+
+/// Longest sleep of an idle dispatcher: how soon it sees what another
+/// process (`cloudfn events publish`, `dlq replay`) committed.
+const POLL: Duration = Duration::from_millis(200);
+
+/// Subscribes the app's consumers to the broker, takes its delivery lock,
+/// and delivers until the returned task is aborted.
+pub async fn start(
+    app: Arc<RedisApp>,
+    broker: Broker,
+) -> Result<tokio::task::JoinHandle<()>, BrokerError> {
+    let lock = broker.lock_for_delivery().await?;
+    let pairs = app
+        .subscriptions()
+        .map(|(_, channel, component)| (channel.to_owned(), component.to_owned()))
+        .collect();
+    broker.subscribe(pairs).await?;
+    Ok(tokio::spawn(async move {
+        let _lock = lock;
+        run(app, broker).await;
+    }))
+}
+
+async fn run(app: Arc<RedisApp>, broker: Broker) {
+    let events = Arc::new(Semaphore::new(app.concurrency()));
+    let admission = app.runtime.admission().clone();
+    loop {
+        // Wait for one slot of each kind, then take what else is free.
+        let Ok(first) = events.clone().acquire_many_owned(1).await else {
+            return;
+        };
+        let Ok(instance) = admission.clone().acquire_owned().await else {
+            return;
+        };
+        let mut slots = vec![(first, instance)];
+        while slots.len() < 256 {
+            match (
+                events.clone().try_acquire_owned(),
+                admission.clone().try_acquire_owned(),
+            ) {
+                (Ok(e), Ok(i)) => slots.push((e, i)),
+                _ => break,
+            }
+        }
+        let claimed = match broker.claim(slots.len()).await {
+            Ok(claimed) => claimed,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot claim events; retrying in 1s");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                continue;
+            }
+        };
+        if claimed.is_empty() {
+            drop(slots);
+            let wait = match broker.next_due().await {
+                Ok(Some(due)) => due.min(POLL),
+                _ => POLL,
+            };
+            tokio::select! {
+                () = broker.published() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+            continue;
+        }
+        for (delivery, slot) in claimed.into_iter().zip(slots) {
+            let app = app.clone();
+            let broker = broker.clone();
+            tokio::spawn(async move {
+                deliver_one(&app, &broker, delivery).await;
+                drop(slot);
+            });
+        }
+    }
+}
+
+async fn deliver_one(app: &RedisApp, broker: &Broker, delivery: Claimed) {
+    let started = Instant::now();
+    let Some(consumer) = app.consumer(&delivery.subscriber).cloned() else {
+        // Subscribed by an earlier manifest; it stays held, and counted in
+        // `cloudfn events stats`, until a manifest has the consumer again.
+        let wait = Duration::from_secs(60);
+        let error = format!(
+            "no component `{}` in this manifest; kept for it",
+            delivery.subscriber
+        );
+        let _ = broker.fail(&delivery, &error, Some(wait)).await;
+        return;
+    };
+    let (result, usage) = deliver(&app.runtime, &consumer, delivery.payload.clone()).await;
+    let id = delivery.seq.to_string();
+    let (outcome, error, stored) = match result {
+        Ok(()) => (Outcome::Handled, None, broker.ack(&delivery).await),
+        Err(error) => {
+            let retry = consumer.policy.retry_in(delivery.attempt);
+            let outcome = retry.map_or(Outcome::DeadLettered, Outcome::Retry);
+            let stored = broker.fail(&delivery, &error, retry).await;
+            (outcome, Some(error), stored)
+        }
+    };
+    let log = DeliveryLog {
+        id: &id,
+        channel: &delivery.channel,
+        component: &consumer.id,
+        attempt: delivery.attempt,
+        started,
+    };
+    log.finish(&outcome, error.as_deref(), usage.as_deref());
+    if let Err(e) = stored {
+        tracing::error!(id, error = %e, "the delivery's outcome was not stored; it will be delivered again");
+    }
+}
