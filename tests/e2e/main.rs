@@ -8,6 +8,7 @@ mod cli;
 mod core_modules;
 mod coverage;
 mod dependencies;
+mod events;
 mod functions;
 mod routing;
 mod sandbox;

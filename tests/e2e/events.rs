@@ -1,0 +1,403 @@
+//! Event-triggered components (`[[trigger.redis]]`): the spin-sdk 5.2
+//! (`redis-v2`) and spin-sdk 7 (`redis-v3`) consumers, through the embedded
+//! durable broker and through a real `redis-server`, with `cloudfn events`
+//! publishing and inspecting.
+//!
+//! Each consumer records what it handled as a key `seen:KEY:<random>` of
+//! the key-value store `default` (`sqlite_key_value.db` in the data
+//! directory), which the tests count.
+
+use crate::common::{CLOUDFN, HostBuilder, fixture_wasm, up_refused};
+use crate::servers::{free_port, redis};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+/// The Redis address of the manifest: no server runs there; the embedded
+/// broker stands in for it (or `--redis` names the one that serves it).
+const ADDRESS: &str = "redis://localhost:6379";
+
+/// An application in `dir`: `v2` subscribed to channel `v2`, `v3` to `v3`,
+/// both to `both`; `settings` goes under `[application.tool.cloudfn.events]`.
+fn app(dir: &Path, settings: &str) -> PathBuf {
+    let component = |name: &str| {
+        format!(
+            r#"
+[component.{name}]
+source = "{}"
+key_value_stores = ["default"]
+allowed_outbound_hosts = ["{ADDRESS}"]
+variables = {{ broken = "{{{{ broken }}}}", redis_address = "{ADDRESS}" }}
+"#,
+            fixture_wasm(&format!("redis_{name}")).display()
+        )
+    };
+    let manifest = dir.join("spin.toml");
+    let text = format!(
+        r#"spin_manifest_version = 2
+[application]
+name = "events"
+[application.trigger.redis]
+address = "{ADDRESS}"
+[application.tool.cloudfn.events]
+{settings}
+
+[variables]
+broken = {{ default = "yes" }}
+
+[[trigger.redis]]
+channel = "v2"
+component = "v2"
+[[trigger.redis]]
+channel = "v3"
+component = "v3"
+[[trigger.redis]]
+channel = "both"
+component = "v2"
+[[trigger.redis]]
+channel = "both"
+component = "v3"
+{}{}"#,
+        component("v2"),
+        component("v3")
+    );
+    std::fs::write(&manifest, text).expect("write manifest");
+    manifest
+}
+
+/// `cloudfn events -f MANIFEST ARGS…`; (success, stdout, stderr).
+fn events(manifest: &Path, args: &[&str]) -> (bool, String, String) {
+    let output = Command::new(CLOUDFN)
+        .arg("events")
+        .arg("-f")
+        .arg(manifest)
+        .args(args)
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run cloudfn events");
+    (
+        output.status.success(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
+}
+
+fn publish(manifest: &Path, channel: &str, data: &str) {
+    let (ok, out, err) = events(manifest, &["publish", channel, "--data", data]);
+    assert!(ok, "publish failed: {out}{err}");
+}
+
+/// How often each key was handled, by the keys the consumers set.
+fn seen(manifest: &Path) -> BTreeMap<String, usize> {
+    let file = manifest.with_file_name(".cloudfn/data/sqlite_key_value.db");
+    let mut counts = BTreeMap::new();
+    if !file.exists() {
+        return counts;
+    }
+    let db = rusqlite::Connection::open(&file).expect("open the key-value file");
+    let keys = match db.prepare("SELECT key FROM spin_key_value") {
+        Ok(mut select) => select
+            .query_map([], |row| row.get::<_, String>(0))
+            .expect("query")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("keys"),
+        Err(_) => Vec::new(),
+    };
+    for key in keys {
+        if let Some(rest) = key.strip_prefix("seen:")
+            && let Some((handled, _unique)) = rest.rsplit_once(':')
+        {
+            *counts.entry(handled.to_owned()).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// Waits up to 30 s for `ready`, then panics with `what` and the last state.
+fn wait_until<T: std::fmt::Debug>(
+    what: &str,
+    mut probe: impl FnMut() -> T,
+    ready: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let value = probe();
+        if ready(&value) {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "{what}: still {value:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+fn dead_letters(manifest: &Path) -> Vec<serde_json::Value> {
+    let (ok, out, err) = events(manifest, &["dlq", "list", "--json"]);
+    assert!(ok, "dlq list failed: {err}");
+    serde_json::from_str(&out).expect("dlq list --json")
+}
+
+#[test]
+fn both_sdk_generations_consume_and_a_guest_publish_reaches_every_subscriber() {
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = app(dir.path(), "");
+    let host = HostBuilder::manifest(manifest.clone()).start();
+    publish(&manifest, "v2", "hello-v2");
+    publish(&manifest, "v3", "hello-v3");
+    // v2 publishes `chained` on `both`, which both consumers take.
+    publish(&manifest, "v2", "publish:both:chained");
+    let counts = wait_until(
+        "deliveries",
+        || seen(&manifest),
+        |c| c.get("chained") == Some(&2) && c.len() == 4,
+    );
+    assert_eq!(counts.get("hello-v2"), Some(&1));
+    assert_eq!(counts.get("hello-v3"), Some(&1));
+    let line = host.wait_for_log(|l| {
+        l.contains("cloudfn::event")
+            && l.contains("channel=\"v3\"")
+            && l.contains("outcome=handled")
+    });
+    for field in [
+        "id=",
+        "component=\"v3\"",
+        "attempt=1",
+        "duration_ms=",
+        "peak_memory=",
+    ] {
+        assert!(line.contains(field), "{field} missing in {line}");
+    }
+    let (ok, stats, _) = events(&manifest, &["stats", "--json"]);
+    assert!(ok);
+    let stats: serde_json::Value = serde_json::from_str(&stats).expect("stats json");
+    assert_eq!(stats["messages"], 0, "every message acknowledged: {stats}");
+}
+
+#[test]
+fn a_failing_handler_is_retried_then_dead_lettered_then_replayed_after_a_fix() {
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = app(dir.path(), "attempts = 3\nbackoff = \"50ms\"");
+    let host = HostBuilder::manifest(manifest.clone()).start();
+    publish(&manifest, "both", "flaky-1");
+    publish(&manifest, "v2", "fail-1");
+    let dead = wait_until("dead letters", || dead_letters(&manifest), |d| d.len() == 3);
+    for letter in &dead {
+        assert_eq!(letter["attempts"], 3, "{letter}");
+    }
+    let errors: Vec<&str> = dead
+        .iter()
+        .filter_map(|d| d["last_error"].as_str())
+        .collect();
+    assert!(errors.iter().any(|e| e.contains("trapped")), "{errors:?}");
+    assert!(
+        errors.contains(&"the handler returned `error`"),
+        "{errors:?}"
+    );
+    host.wait_for_log(|l| l.contains("attempt=2") && l.contains("outcome=retry in 100ms"));
+    host.wait_for_log(|l| l.contains("attempt=3") && l.contains("outcome=dead-lettered"));
+    assert!(!seen(&manifest).contains_key("flaky-1"));
+    drop(host);
+
+    // The fix: the same components with `broken` off; replay the flaky ones.
+    let _host = HostBuilder::manifest(manifest.clone())
+        .env("SPIN_VARIABLE_BROKEN", "no")
+        .start();
+    let (ok, out, err) = events(
+        &manifest,
+        &["dlq", "replay", "--id", &dead[0]["seq"].to_string()],
+    );
+    assert!(ok, "{err}");
+    assert_eq!(
+        out.trim(),
+        "2 dead letter(s) due again",
+        "both consumers' deliveries of message {}",
+        dead[0]["seq"]
+    );
+    wait_until(
+        "replayed",
+        || seen(&manifest),
+        |c| c.get("flaky-1") == Some(&2),
+    );
+    let left = dead_letters(&manifest);
+    assert_eq!(left.len(), 1, "fail-1 stays dead: {left:?}");
+    let (ok, out, _) = events(&manifest, &["dlq", "purge"]);
+    assert!(ok);
+    assert!(
+        out.starts_with("1 dead letter(s) purged, 1 message(s)"),
+        "{out}"
+    );
+    assert!(dead_letters(&manifest).is_empty());
+}
+
+#[test]
+fn sigkill_mid_delivery_loses_nothing_accepted_and_repeats_nothing_acknowledged() {
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = app(dir.path(), "concurrency = 2");
+    let feed = dir.path().join("feed.ndjson");
+    let lines: Vec<String> = (0..300).map(|i| format!("sleep:10:m{i}")).collect();
+    std::fs::write(&feed, lines.join("\n")).expect("feed");
+    let host = HostBuilder::manifest(manifest.clone()).start();
+    let (ok, out, err) = events(
+        &manifest,
+        &["publish", "v3", "--ndjson", feed.to_str().expect("utf-8")],
+    );
+    assert!(
+        ok && out.starts_with("published 300 messages"),
+        "{out}{err}"
+    );
+    wait_until("some deliveries", || seen(&manifest).len(), |n| *n >= 30);
+    drop(host); // SIGKILL
+
+    let before = seen(&manifest);
+    let broker = rusqlite::Connection::open(dir.path().join(".cloudfn/data/events.db"))
+        .expect("broker file");
+    let pending: Vec<String> = broker
+        .prepare("SELECT payload FROM cloudfn_event_message")
+        .expect("select")
+        .query_map([], |row| row.get::<_, Vec<u8>>(0))
+        .expect("query")
+        .map(|p| {
+            let text = String::from_utf8(p.expect("row")).expect("utf-8");
+            text.rsplit(':').next().expect("key").to_owned()
+        })
+        .collect();
+    drop(broker);
+    let acknowledged: Vec<String> = (0..300)
+        .map(|i| format!("m{i}"))
+        .filter(|k| !pending.contains(k))
+        .collect();
+    assert!(
+        !pending.is_empty() && !acknowledged.is_empty(),
+        "killed mid-way: {} pending",
+        pending.len()
+    );
+    for key in &acknowledged {
+        assert_eq!(
+            before.get(key),
+            Some(&1),
+            "{key} was acknowledged, so handled once"
+        );
+    }
+
+    let _host = HostBuilder::manifest(manifest.clone()).start();
+    let after = wait_until("the rest delivered", || seen(&manifest), |c| c.len() == 300);
+    for key in &acknowledged {
+        assert_eq!(
+            after.get(key),
+            Some(&1),
+            "{key} was acknowledged before the kill: not delivered again"
+        );
+    }
+    let repeated = pending.iter().filter(|k| after.get(*k) > Some(&1)).count();
+    eprintln!(
+        "{} pending at the kill, {repeated} of them handled twice (at least once)",
+        pending.len()
+    );
+}
+
+#[test]
+fn a_full_queue_refuses_new_messages_naming_its_limit() {
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = app(dir.path(), "max_depth = 2");
+    // A host declares the subscriptions, then stops: nothing consumes.
+    drop(HostBuilder::manifest(manifest.clone()).start());
+    publish(&manifest, "v2", "one");
+    publish(&manifest, "v2", "two");
+    let (ok, _, err) = events(&manifest, &["publish", "v2", "--data", "three"]);
+    assert!(!ok);
+    assert!(
+        err.contains(
+            "the event queue is full: it holds 2 messages (6 bytes) and may hold 2 messages"
+        ),
+        "{err}"
+    );
+    let _host = HostBuilder::manifest(manifest.clone()).start();
+    wait_until("drained", || seen(&manifest), |c| c.len() == 2);
+    publish(&manifest, "v2", "three");
+}
+
+#[test]
+fn one_host_delivers_from_a_data_directory() {
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = app(dir.path(), "");
+    let _host = HostBuilder::manifest(manifest.clone()).start();
+    let err = up_refused(&manifest, &[]);
+    assert!(
+        err.contains("another `cloudfn up` is delivering the events of"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_component_without_a_redis_export_is_refused() {
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = app(dir.path(), "");
+    let text = std::fs::read_to_string(&manifest).expect("read");
+    let text = text.replacen(
+        &fixture_wasm("redis_v3").display().to_string(),
+        &fixture_wasm("hello_p2").display().to_string(),
+        1,
+    );
+    std::fs::write(&manifest, text).expect("write");
+    let err = up_refused(&manifest, &[]);
+    assert!(
+        err.contains(
+            "component `v3` is subscribed to channel `both` but does not export a Redis interface"
+        ) || err.contains(
+            "component `v3` is subscribed to channel `v3` but does not export a Redis interface"
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn redis_mode_delivers_through_a_real_server_at_most_once() {
+    let server = redis();
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = app(dir.path(), "");
+    let host = HostBuilder::manifest(manifest.clone())
+        .arg("--redis")
+        .arg(&url)
+        .start();
+    let redis_publish = |channel: &str, data: &str| {
+        let (ok, out, err) = events(
+            &manifest,
+            &["--redis", &url, "publish", channel, "--data", data],
+        );
+        assert!(ok, "{out}{err}");
+        out
+    };
+    assert!(redis_publish("v2", "real-v2").contains("1 receptions"));
+    redis_publish("v3", "real-v3");
+    redis_publish("v2", "publish:both:real-chained");
+    wait_until(
+        "deliveries",
+        || seen(&manifest),
+        |c| {
+            c.get("real-chained") == Some(&2)
+                && c.contains_key("real-v2")
+                && c.contains_key("real-v3")
+        },
+    );
+    redis_publish("v3", "fail-once");
+    host.wait_for_log(|l| {
+        l.contains("cloudfn::event") && l.contains("outcome=failed, not retried")
+    });
+    assert!(
+        !dir.path().join(".cloudfn/data/events.db").exists(),
+        "no embedded broker in Redis mode"
+    );
+}
+
+#[test]
+fn an_unreachable_redis_server_fails_the_start_naming_it() {
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = app(dir.path(), "");
+    let url = format!("redis://127.0.0.1:{}", free_port());
+    let err = up_refused(&manifest, &["--redis", &url]);
+    assert!(
+        err.contains(&format!("Redis trigger failed to connect to {url}")),
+        "{err}"
+    );
+}
