@@ -379,7 +379,13 @@ impl Owner {
     /// Returns whether deliveries may have become due.
     fn run(&mut self, batch: Vec<Job>) -> bool {
         let external = self.refresh();
-        let replies = match self.connection.transaction() {
+        // IMMEDIATE: take the write lock first, so a writer in another
+        // process (`cloudfn events publish`) makes this wait (busy_timeout)
+        // rather than fail on upgrading a read to a write.
+        let replies = match self
+            .connection
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        {
             Ok(tx) => {
                 let mut replies = Vec::with_capacity(batch.len());
                 for job in batch {

@@ -58,6 +58,8 @@ pub struct Claimed {
     pub payload: Vec<u8>,
     /// This delivery's attempt number, from 1.
     pub attempt: u32,
+    /// When the message was published (milliseconds since the Unix epoch).
+    pub published_ms: i64,
 }
 
 /// One dead-lettered delivery.
@@ -173,7 +175,7 @@ pub fn publish(
 pub fn claim(tx: &Transaction<'_>, limit: usize, now_ms: i64) -> rusqlite::Result<Vec<Claimed>> {
     let claimed: Vec<Claimed> = {
         let mut select = tx.prepare_cached(
-            "SELECT d.seq, d.subscriber, m.channel, m.payload, d.attempts
+            "SELECT d.seq, d.subscriber, m.channel, m.payload, d.attempts, m.published_ms
              FROM cloudfn_event_delivery d JOIN cloudfn_event_message m ON m.seq = d.seq
              WHERE d.claimed = 0 AND d.dead = 0 AND d.due_ms <= ?1
              ORDER BY d.due_ms, d.seq LIMIT ?2",
@@ -186,6 +188,7 @@ pub fn claim(tx: &Transaction<'_>, limit: usize, now_ms: i64) -> rusqlite::Resul
                     channel: row.get(2)?,
                     payload: row.get(3)?,
                     attempt: row.get::<_, u32>(4)? + 1,
+                    published_ms: row.get(5)?,
                 })
             })?
             .collect::<rusqlite::Result<_>>()?

@@ -121,6 +121,9 @@ pub struct DeliveryLog<'a> {
     pub attempt: u32,
     /// When the delivery started.
     pub started: Instant,
+    /// How long the message waited between its publish and this delivery
+    /// (the embedded broker knows; a Redis server does not say).
+    pub queued_ms: Option<u64>,
 }
 
 impl DeliveryLog<'_> {
@@ -130,6 +133,7 @@ impl DeliveryLog<'_> {
         let peak_memory = usage.map_or(0, MemoryUsage::peak);
         let (id, channel, component, attempt) =
             (self.id, self.channel, self.component, self.attempt);
+        let queued_ms = self.queued_ms.map_or_else(String::new, |q| q.to_string());
         match error {
             None => tracing::info!(
                 target: "cloudfn::event",
@@ -138,6 +142,7 @@ impl DeliveryLog<'_> {
                 component,
                 attempt,
                 outcome = %outcome,
+                queued_ms,
                 duration_ms = format_args!("{duration_ms:.3}"),
                 peak_memory,
             ),
@@ -149,6 +154,7 @@ impl DeliveryLog<'_> {
                 attempt,
                 outcome = %outcome,
                 error,
+                queued_ms,
                 duration_ms = format_args!("{duration_ms:.3}"),
                 peak_memory,
             ),

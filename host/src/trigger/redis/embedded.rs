@@ -91,6 +91,8 @@ async fn run(app: Arc<RedisApp>, broker: Broker) {
 
 async fn deliver_one(app: &RedisApp, broker: &Broker, delivery: Claimed) {
     let started = Instant::now();
+    let queued_ms =
+        u64::try_from(crate::events::broker::now_ms() - delivery.published_ms).unwrap_or(0);
     let Some(consumer) = app.consumer(&delivery.subscriber).cloned() else {
         // Subscribed by an earlier manifest; it stays held, and counted in
         // `cloudfn events stats`, until a manifest has the consumer again.
@@ -119,6 +121,7 @@ async fn deliver_one(app: &RedisApp, broker: &Broker, delivery: Claimed) {
         component: &consumer.id,
         attempt: delivery.attempt,
         started,
+        queued_ms: Some(queued_ms),
     };
     log.finish(&outcome, error.as_deref(), usage.as_deref());
     if let Err(e) = stored {

@@ -82,6 +82,7 @@ pub async fn start(
                                 component: &consumer.id,
                                 attempt: 1,
                                 started,
+                                queued_ms: None,
                             };
                             log.finish(&outcome, error.as_deref(), usage.as_deref());
                         });
