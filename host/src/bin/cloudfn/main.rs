@@ -82,8 +82,9 @@ struct EngineArgs {
     #[arg(long)]
     no_cache: bool,
     /// Directory of the embedded stores: key-value `default`
-    /// (sqlite_key_value.db), SQLite `default` (sqlite_db.db) and the blob
-    /// store [default: .cloudfn/data beside the manifest].
+    /// (sqlite_key_value.db), SQLite `default` (sqlite_db.db), the blob
+    /// store and the event broker (events.db) [default: .cloudfn/data
+    /// beside the manifest].
     #[arg(long, env = "CLOUDFN_DATA_DIR", value_name = "DIR")]
     data_dir: Option<PathBuf>,
     /// Keep the blob store in an S3 bucket (`s3://bucket`) instead, configured
