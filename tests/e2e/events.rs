@@ -401,3 +401,73 @@ fn an_unreachable_redis_server_fails_the_start_naming_it() {
         "{err}"
     );
 }
+
+/// Seconds since midnight of a log line's timestamp (`…T06:08:04.189240Z`).
+fn log_time(line: &str) -> f64 {
+    let time = line
+        .split_whitespace()
+        .next()
+        .and_then(|t| t.split_once('T'))
+        .map(|(_, t)| t.trim_end_matches('Z'))
+        .expect("a timestamp");
+    time.split(':')
+        .map(|p| p.parse::<f64>().expect("a number"))
+        .fold(0.0, |acc, p| acc * 60.0 + p)
+}
+
+#[test]
+fn a_consumer_limited_to_one_delivery_at_a_time_never_overlaps() {
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = app(dir.path(), "");
+    let mut text = std::fs::read_to_string(&manifest).expect("read");
+    text.push_str("\n[component.v3.tool.cloudfn.events]\nconcurrency = 1\n");
+    std::fs::write(&manifest, text).expect("write");
+    let host = HostBuilder::manifest(manifest.clone()).start();
+    let feed = dir.path().join("feed.ndjson");
+    let lines: Vec<String> = (0..6).map(|i| format!("sleep:100:one-{i}")).collect();
+    std::fs::write(&feed, lines.join("\n")).expect("feed");
+    let (ok, out, err) = events(
+        &manifest,
+        &["publish", "both", "--ndjson", feed.to_str().expect("utf-8")],
+    );
+    assert!(ok, "{out}{err}");
+    wait_until(
+        "deliveries",
+        || seen(&manifest),
+        |c| c.len() == 6 && c.values().all(|n| *n == 2),
+    );
+    let spans = |component: &str| -> Vec<(f64, f64)> {
+        let needle = format!("component=\"{component}\"");
+        let log = host.log_text();
+        let mut spans: Vec<(f64, f64)> = log
+            .lines()
+            .filter(|l| l.contains("cloudfn::event") && l.contains(&needle))
+            .map(|l| {
+                let end = log_time(l);
+                let ms: f64 = l
+                    .split("duration_ms=")
+                    .nth(1)
+                    .and_then(|v| v.split_whitespace().next())
+                    .and_then(|v| v.parse().ok())
+                    .expect("duration_ms");
+                (end - ms / 1000.0, end)
+            })
+            .collect();
+        spans.sort_by(|a, b| a.0.total_cmp(&b.0));
+        spans
+    };
+    let one = spans("v3");
+    assert_eq!(one.len(), 6);
+    for pair in one.windows(2) {
+        assert!(
+            pair[1].0 >= pair[0].1 - 0.002,
+            "v3 deliveries overlap: {pair:?}"
+        );
+    }
+    // The consumer without a limit of its own ran its deliveries together.
+    let many = spans("v2");
+    assert!(
+        many.windows(2).any(|p| p[1].0 < p[0].1 - 0.02),
+        "v2 deliveries never overlapped: {many:?}"
+    );
+}

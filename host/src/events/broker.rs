@@ -251,9 +251,14 @@ impl Broker {
         .await
     }
 
-    /// Claims up to `limit` due deliveries.
-    pub async fn claim(&self, limit: usize) -> Result<Vec<Claimed>, BrokerError> {
-        self.run(move |_, tx| store::claim(tx, limit, now_ms()))
+    /// Claims up to `limit` due deliveries, at most `room[subscriber]` for
+    /// each subscriber `room` names.
+    pub async fn claim(
+        &self,
+        limit: usize,
+        room: std::collections::BTreeMap<String, usize>,
+    ) -> Result<Vec<Claimed>, BrokerError> {
+        self.run(move |_, tx| store::claim(tx, limit, now_ms(), &room))
             .await
     }
 
@@ -489,7 +494,7 @@ mod tests {
             ),
             "{refused}"
         );
-        let claimed = broker.claim(10).await.expect("claim");
+        let claimed = broker.claim(10, Default::default()).await.expect("claim");
         assert_eq!(claimed.len(), 4);
         broker.ack(&claimed[0]).await.expect("ack");
         assert!(
@@ -521,15 +526,26 @@ mod tests {
                 .await
                 .expect("subscribe");
             broker.publish("feed", b"kept").await.expect("publish");
-            assert_eq!(broker.claim(1).await.expect("claim").len(), 1);
+            assert_eq!(
+                broker
+                    .claim(1, Default::default())
+                    .await
+                    .expect("claim")
+                    .len(),
+                1
+            );
         }
         let broker = Broker::open(&path, QueueLimits::default()).expect("reopen");
         assert!(
-            broker.claim(1).await.expect("claim").is_empty(),
+            broker
+                .claim(1, Default::default())
+                .await
+                .expect("claim")
+                .is_empty(),
             "in flight"
         );
         let _lock = broker.lock_for_delivery().await.expect("lock again");
-        let again = broker.claim(1).await.expect("claim");
+        let again = broker.claim(1, Default::default()).await.expect("claim");
         assert_eq!(
             (again[0].payload.as_slice(), again[0].attempt),
             (&b"kept"[..], 2)

@@ -171,28 +171,51 @@ pub fn publish(
     Ok((seq, subscribers.len()))
 }
 
-/// Claims up to `limit` deliveries due by `now_ms`, oldest first.
-pub fn claim(tx: &Transaction<'_>, limit: usize, now_ms: i64) -> rusqlite::Result<Vec<Claimed>> {
-    let claimed: Vec<Claimed> = {
+/// Claims up to `limit` deliveries due by `now_ms`, oldest first, at most
+/// `room[subscriber]` for each subscriber `room` names (a consumer with its
+/// own concurrency limit); a subscriber at its limit is skipped, so others
+/// behind it go first. At most [`CLAIM_SCAN`] due rows are looked at.
+pub fn claim(
+    tx: &Transaction<'_>,
+    limit: usize,
+    now_ms: i64,
+    room: &std::collections::BTreeMap<String, usize>,
+) -> rusqlite::Result<Vec<Claimed>> {
+    let mut left = room.clone();
+    let mut claimed: Vec<Claimed> = Vec::new();
+    {
         let mut select = tx.prepare_cached(
             "SELECT d.seq, d.subscriber, m.channel, m.payload, d.attempts, m.published_ms
              FROM cloudfn_event_delivery d JOIN cloudfn_event_message m ON m.seq = d.seq
              WHERE d.claimed = 0 AND d.dead = 0 AND d.due_ms <= ?1
              ORDER BY d.due_ms, d.seq LIMIT ?2",
         )?;
-        select
-            .query_map(params![now_ms, limit as i64], |row| {
-                Ok(Claimed {
-                    seq: row.get(0)?,
-                    subscriber: row.get(1)?,
-                    channel: row.get(2)?,
-                    payload: row.get(3)?,
-                    attempt: row.get::<_, u32>(4)? + 1,
-                    published_ms: row.get(5)?,
-                })
-            })?
-            .collect::<rusqlite::Result<_>>()?
-    };
+        let scan = if room.is_empty() {
+            limit
+        } else {
+            CLAIM_SCAN.max(limit)
+        };
+        let mut rows = select.query(params![now_ms, scan as i64])?;
+        while claimed.len() < limit
+            && let Some(row) = rows.next()?
+        {
+            let subscriber: String = row.get(1)?;
+            if let Some(n) = left.get_mut(&subscriber) {
+                if *n == 0 {
+                    continue;
+                }
+                *n -= 1;
+            }
+            claimed.push(Claimed {
+                seq: row.get(0)?,
+                subscriber,
+                channel: row.get(2)?,
+                payload: row.get(3)?,
+                attempt: row.get::<_, u32>(4)? + 1,
+                published_ms: row.get(5)?,
+            });
+        }
+    }
     let mut mark = tx.prepare_cached(
         "UPDATE cloudfn_event_delivery SET claimed = 1, attempts = attempts + 1
          WHERE subscriber = ?1 AND seq = ?2",
@@ -202,6 +225,9 @@ pub fn claim(tx: &Transaction<'_>, limit: usize, now_ms: i64) -> rusqlite::Resul
     }
     Ok(claimed)
 }
+
+/// Due rows one claim looks at, at most, when some subscribers have limits.
+pub const CLAIM_SCAN: usize = 4096;
 
 /// When the next delivery not in flight is due, if any.
 pub fn next_due(connection: &Connection) -> rusqlite::Result<Option<i64>> {
@@ -439,9 +465,14 @@ mod tests {
         let tx = c.transaction().expect("tx");
         assert_eq!(publish(&tx, "feed", b"hi", 0).expect("publish"), (1, 2));
         assert_eq!(publish(&tx, "nobody", b"x", 0).expect("publish"), (0, 0));
-        let claimed = claim(&tx, 10, 0).expect("claim");
+        let claimed = claim(&tx, 10, 0, &Default::default()).expect("claim");
         assert_eq!(claimed.len(), 2);
-        assert!(claim(&tx, 10, 0).expect("claim").is_empty(), "in flight");
+        assert!(
+            claim(&tx, 10, 0, &Default::default())
+                .expect("claim")
+                .is_empty(),
+            "in flight"
+        );
         assert_eq!(ack(&tx, "a", 1).expect("ack"), Acked::Held);
         assert_eq!(
             ack(&tx, "a", 1).expect("ack"),
@@ -463,22 +494,34 @@ mod tests {
         subscribe(&mut c, &[("feed", "a")]);
         let tx = c.transaction().expect("tx");
         publish(&tx, "feed", b"bad", 0).expect("publish");
-        let first = claim(&tx, 1, 0).expect("claim");
+        let first = claim(&tx, 1, 0, &Default::default()).expect("claim");
         assert_eq!(first[0].attempt, 1);
         fail(&tx, "a", 1, "trap", Some(100)).expect("fail");
-        assert!(claim(&tx, 1, 99).expect("claim").is_empty(), "backing off");
+        assert!(
+            claim(&tx, 1, 99, &Default::default())
+                .expect("claim")
+                .is_empty(),
+            "backing off"
+        );
         assert_eq!(next_due(&tx).expect("due"), Some(100));
-        let second = claim(&tx, 1, 100).expect("claim");
+        let second = claim(&tx, 1, 100, &Default::default()).expect("claim");
         assert_eq!(second[0].attempt, 2);
         fail(&tx, "a", 1, "trap again", None).expect("dead");
-        assert!(claim(&tx, 1, i64::MAX).expect("claim").is_empty());
+        assert!(
+            claim(&tx, 1, i64::MAX, &Default::default())
+                .expect("claim")
+                .is_empty()
+        );
         let dead = dead_letters(&tx).expect("dead");
         assert_eq!(
             (dead.len(), dead[0].attempts, dead[0].last_error.as_str()),
             (1, 2, "trap again")
         );
         assert_eq!(replay(&tx, &DeadFilter::default(), 5).expect("replay"), 1);
-        assert_eq!(claim(&tx, 1, 5).expect("claim")[0].attempt, 1);
+        assert_eq!(
+            claim(&tx, 1, 5, &Default::default()).expect("claim")[0].attempt,
+            1
+        );
         fail(&tx, "a", 1, "still", None).expect("dead");
         assert_eq!(
             purge(&tx, &DeadFilter::default()).expect("purge"),
@@ -498,13 +541,34 @@ mod tests {
         subscribe(&mut c, &[("feed", "a")]);
         let tx = c.transaction().expect("tx");
         publish(&tx, "feed", b"m", 0).expect("publish");
-        claim(&tx, 1, 0).expect("claim");
+        claim(&tx, 1, 0, &Default::default()).expect("claim");
         assert_eq!(release_claims(&tx, 7).expect("release"), 1);
-        assert_eq!(claim(&tx, 1, 7).expect("claim")[0].attempt, 2);
+        assert_eq!(
+            claim(&tx, 1, 7, &Default::default()).expect("claim")[0].attempt,
+            2
+        );
         let stats = stats(&tx, 7).expect("stats");
         assert_eq!(
             (stats[0].in_flight, stats[0].ready, stats[0].dead),
             (1, 0, 0)
+        );
+    }
+
+    #[test]
+    fn a_subscriber_at_its_limit_is_skipped_for_the_others() {
+        let mut c = open();
+        subscribe(&mut c, &[("feed", "slow"), ("feed", "fast")]);
+        let tx = c.transaction().expect("tx");
+        for _ in 0..3 {
+            publish(&tx, "feed", b"m", 0).expect("publish");
+        }
+        let room = [("slow".to_owned(), 1)].into_iter().collect();
+        let claimed = claim(&tx, 10, 0, &room).expect("claim");
+        let slow = claimed.iter().filter(|c| c.subscriber == "slow").count();
+        assert_eq!(
+            (slow, claimed.len()),
+            (1, 4),
+            "one of slow's, all three of fast's"
         );
     }
 }

@@ -18,6 +18,8 @@ pub struct Consumer {
     pub handler: RedisHandler,
     /// How its failed deliveries are retried (embedded broker only).
     pub policy: super::settings::DeliveryPolicy,
+    /// Its own deliveries at once, when `policy.concurrency` limits them.
+    pub slots: Option<Arc<tokio::sync::Semaphore>>,
 }
 
 /// What became of one delivery, for the log line.

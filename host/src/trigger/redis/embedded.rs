@@ -58,7 +58,13 @@ async fn run(app: Arc<RedisApp>, broker: Broker) {
                 _ => break,
             }
         }
-        let claimed = match broker.claim(slots.len()).await {
+        // Consumers with a limit of their own get no more than their free slots.
+        let room = app
+            .consumers
+            .values()
+            .filter_map(|c| Some((c.id.clone(), c.slots.as_ref()?.available_permits())))
+            .collect();
+        let claimed = match broker.claim(slots.len(), room).await {
             Ok(claimed) => claimed,
             Err(e) => {
                 tracing::error!(error = %e, "cannot claim events; retrying in 1s");
@@ -79,11 +85,16 @@ async fn run(app: Arc<RedisApp>, broker: Broker) {
             continue;
         }
         for (delivery, slot) in claimed.into_iter().zip(slots) {
+            // Only this loop takes consumer slots, and they only free up
+            // meanwhile, so the room the claim counted is still there.
+            let own = app
+                .consumer(&delivery.subscriber)
+                .and_then(|c| c.slots.clone()?.try_acquire_owned().ok());
             let app = app.clone();
             let broker = broker.clone();
             tokio::spawn(async move {
                 deliver_one(&app, &broker, delivery).await;
-                drop(slot);
+                drop((slot, own));
             });
         }
     }

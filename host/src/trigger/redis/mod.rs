@@ -154,6 +154,9 @@ impl RedisApp {
                         component,
                         handler,
                         policy,
+                        slots: policy
+                            .concurrency
+                            .map(|n| Arc::new(tokio::sync::Semaphore::new(n))),
                     });
                     consumers.insert(trigger.component.clone(), consumer.clone());
                     consumer

@@ -13,6 +13,7 @@
 //!
 //! [component.thumbnailer.tool.cloudfn.events]
 //! attempts = 3            # attempts, backoff and max_backoff, for this consumer
+//! concurrency = 1         # its deliveries at once (default: no limit of its own)
 //! ```
 
 use crate::events::QueueLimits;
@@ -29,6 +30,10 @@ pub struct DeliveryPolicy {
     pub backoff: Duration,
     /// The longest wait.
     pub max_backoff: Duration,
+    /// This consumer's deliveries at once, at most (`None`: only the
+    /// application's limit). `1` delivers its messages one by one, for a
+    /// consumer whose read-modify-write of shared state must not race.
+    pub concurrency: Option<usize>,
 }
 
 impl Default for DeliveryPolicy {
@@ -37,6 +42,7 @@ impl Default for DeliveryPolicy {
             attempts: 5,
             backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(300),
+            concurrency: None,
         }
     }
 }
@@ -72,7 +78,7 @@ const APPLICATION_KEYS: &[&str] = &[
     "backoff",
     "max_backoff",
 ];
-const COMPONENT_KEYS: &[&str] = &["attempts", "backoff", "max_backoff"];
+const COMPONENT_KEYS: &[&str] = &["attempts", "backoff", "max_backoff", "concurrency"];
 
 /// Reads `[application.tool.cloudfn.events]`.
 pub fn application_settings(manifest: &Manifest) -> Result<EventSettings, String> {
@@ -112,9 +118,12 @@ pub fn component_policy(
         return Ok(default);
     };
     check_keys(table, COMPONENT_KEYS, &prefix)?;
-    policy(table, default, &|name| {
-        format!("{prefix}.tool.cloudfn.events.{name}")
-    })
+    let key = |name: &str| format!("{prefix}.tool.cloudfn.events.{name}");
+    let mut policy = policy(table, default, &key)?;
+    if let Some(v) = table.get("concurrency") {
+        policy.concurrency = Some(positive(v, &key("concurrency"))? as usize);
+    }
+    Ok(policy)
 }
 
 fn events_table<'a>(
@@ -197,6 +206,7 @@ mod tests {
             attempts: 5,
             backoff: Duration::from_millis(100),
             max_backoff: Duration::from_millis(300),
+            concurrency: None,
         };
         let waits: Vec<_> = (1..=5).map(|a| policy.retry_in(a)).collect();
         assert_eq!(
@@ -240,7 +250,7 @@ backoff = "50ms"
         .expect("valid");
         assert_eq!(
             component_policy(&bad, "c", app.policy).expect_err("unknown key"),
-            "component.c.tool.cloudfn.events: unknown key `retries` (known: attempts, backoff, max_backoff)"
+            "component.c.tool.cloudfn.events: unknown key `retries` (known: attempts, backoff, max_backoff, concurrency)"
         );
     }
 }
