@@ -289,6 +289,11 @@ impl Host {
         self.request("POST", path, &[("content-type", content_type)], Some(body))
     }
 
+    /// The host's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Everything the host wrote to stderr so far.
     pub fn log_text(&self) -> String {
         self.log.lock().expect("log lock").join("\n")

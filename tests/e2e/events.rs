@@ -471,3 +471,38 @@ fn a_consumer_limited_to_one_delivery_at_a_time_never_overlaps() {
         "v2 deliveries never overlapped: {many:?}"
     );
 }
+
+/// CPU time the process has used (user + system), in seconds (Linux).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    // Fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .expect("stat")
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: f64 =
+        fields[11].parse::<f64>().expect("utime") + fields[12].parse::<f64>().expect("stime");
+    ticks / 100.0
+}
+
+#[test]
+fn regression_an_idle_dispatcher_sleeps_instead_of_spinning() {
+    // Its own empty claims woke it again at once: 95% of a core, idle.
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = app(dir.path(), "");
+    let host = HostBuilder::manifest(manifest.clone()).start();
+    std::thread::sleep(Duration::from_millis(500));
+    let before = cpu_seconds(host.pid());
+    std::thread::sleep(Duration::from_secs(2));
+    let used = cpu_seconds(host.pid()) - before;
+    assert!(used < 0.5, "an idle host used {used:.2} s of CPU in 2 s");
+    // And it still wakes for a publish.
+    publish(&manifest, "v2", "after-idle");
+    wait_until(
+        "delivered",
+        || seen(&manifest),
+        |c| c.contains_key("after-idle"),
+    );
+}

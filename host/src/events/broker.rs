@@ -18,6 +18,11 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// Commands one transaction runs at most.
 const BATCH: usize = 512;
 
+/// How often an idle broker thread looks for commits of other processes
+/// (`PRAGMA data_version`): their messages wait up to this long, a guest's
+/// publish wakes the dispatcher at once.
+const EXTERNAL_CHECK: Duration = Duration::from_millis(20);
+
 /// How much the queue may hold; publishing beyond is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct QueueLimits {
@@ -96,6 +101,10 @@ struct Counts {
     limits: QueueLimits,
     depth: u64,
     bytes: u64,
+    /// Set by a command that made deliveries due now (a publish with
+    /// subscribers, a replay, released claims): the dispatcher is woken
+    /// after the batch. Nothing else wakes it, or its own claims would.
+    wake: bool,
 }
 
 impl Counts {
@@ -152,6 +161,7 @@ impl Broker {
                 limits,
                 depth,
                 bytes,
+                wake: false,
             },
             data_version,
         };
@@ -161,10 +171,19 @@ impl Broker {
         std::thread::Builder::new()
             .name("cloudfn-events".into())
             .spawn(move || {
-                while let Ok(first) = queue.recv() {
-                    let mut batch = vec![first];
-                    batch.extend(queue.try_iter().take(BATCH - 1));
-                    if owner.run(batch) {
+                loop {
+                    let woke = match queue.recv_timeout(EXTERNAL_CHECK) {
+                        Ok(first) => {
+                            let mut batch = vec![first];
+                            batch.extend(queue.try_iter().take(BATCH - 1));
+                            owner.run(batch)
+                        }
+                        // Idle: has another process committed (a publish,
+                        // a replay)? One pragma, no transaction.
+                        Err(mpsc::RecvTimeoutError::Timeout) => owner.refresh(),
+                        Err(mpsc::RecvTimeoutError::Disconnected) => break,
+                    };
+                    if woke {
                         notify.notify_one();
                     }
                 }
@@ -205,7 +224,10 @@ impl Broker {
             }
         }
         let released = self
-            .run(|_, tx| store::release_claims(tx, now_ms()))
+            .run(|counts, tx| {
+                counts.wake = true;
+                store::release_claims(tx, now_ms())
+            })
             .await?;
         if released > 0 {
             tracing::info!(
@@ -245,6 +267,7 @@ impl Broker {
             if subscribers > 0 {
                 owner.depth += 1;
                 owner.bytes += size as u64;
+                owner.wake = true;
             }
             Ok(Receipt { seq, subscribers })
         })
@@ -297,8 +320,10 @@ impl Broker {
         Ok(due.map(|at| Duration::from_millis(at.saturating_sub(now_ms()).max(0) as u64)))
     }
 
-    /// Resolves when a publish through this handle (or one a batch found
-    /// committed by another process) may have made deliveries due.
+    /// Resolves when a publish, replay or release through this broker (or
+    /// a commit a batch found made by another process) may have made
+    /// deliveries due. For the one dispatcher: a wake-up that finds no
+    /// waiter is kept for its next wait.
     pub async fn published(&self) {
         self.published.notified().await;
     }
@@ -310,8 +335,11 @@ impl Broker {
 
     /// Makes the matching dead letters due again with fresh attempts.
     pub async fn replay(&self, filter: DeadFilter) -> Result<usize, BrokerError> {
-        self.run(move |_, tx| store::replay(tx, &filter, now_ms()))
-            .await
+        self.run(move |counts, tx| {
+            counts.wake = true;
+            store::replay(tx, &filter, now_ms())
+        })
+        .await
     }
 
     /// Deletes the matching dead letters.
@@ -418,14 +446,12 @@ impl Owner {
             // What the batch counted did not happen: count again.
             let _ = self.recount();
         }
-        let any = !replies.is_empty();
+        let wake = std::mem::take(&mut self.counts.wake) && committed.is_ok();
         for reply in replies {
             reply(committed.clone());
         }
         self.data_version = data_version(&self.connection).unwrap_or(self.data_version);
-        // A batch may have published, replayed or released deliveries; the
-        // dispatcher re-checks, which is cheap.
-        external || any
+        external || wake
     }
 
     /// Notices commits of other processes (`cloudfn events publish`,

@@ -15,8 +15,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
-/// Longest sleep of an idle dispatcher: how soon it sees what another
-/// process (`cloudfn events publish`, `dlq replay`) committed.
+/// Longest sleep of an idle dispatcher. It is woken sooner by a publish,
+/// a replay or released claims, of this host or (seen by the broker's
+/// thread within 20 ms) of another process.
 const POLL: Duration = Duration::from_millis(200);
 
 /// Subscribes the app's consumers to the broker, takes its delivery lock,
