@@ -250,13 +250,13 @@ impl Broker {
         let channel = channel.to_owned();
         let payload = payload.to_vec();
         let path = self.path.clone();
-        self.submit(move |owner, tx| {
+        self.submit(move |counts, tx| {
             let size = payload.len();
-            let l = owner.limits;
-            if owner.depth + 1 > l.max_depth || owner.bytes + size as u64 > l.max_bytes {
+            let l = counts.limits;
+            if counts.depth + 1 > l.max_depth || counts.bytes + size as u64 > l.max_bytes {
                 return Err(BrokerError::QueueFull {
-                    depth: owner.depth,
-                    bytes: owner.bytes,
+                    depth: counts.depth,
+                    bytes: counts.bytes,
                     max_depth: l.max_depth,
                     max_bytes: l.max_bytes,
                     size,
@@ -265,9 +265,9 @@ impl Broker {
             let (seq, subscribers) = store::publish(tx, &channel, &payload, now_ms())
                 .map_err(|e| store_error(&path, e))?;
             if subscribers > 0 {
-                owner.depth += 1;
-                owner.bytes += size as u64;
-                owner.wake = true;
+                counts.depth += 1;
+                counts.bytes += size as u64;
+                counts.wake = true;
             }
             Ok(Receipt { seq, subscribers })
         })
@@ -289,11 +289,11 @@ impl Broker {
     pub async fn ack(&self, delivery: &Claimed) -> Result<(), BrokerError> {
         let (subscriber, seq) = (delivery.subscriber.clone(), delivery.seq);
         let path = self.path.clone();
-        self.submit(move |owner, tx| {
+        self.submit(move |counts, tx| {
             if let Acked::Freed(bytes) =
                 store::ack(tx, &subscriber, seq).map_err(|e| store_error(&path, e))?
             {
-                owner.forget(1, bytes);
+                counts.forget(1, bytes);
             }
             Ok(())
         })
@@ -345,9 +345,9 @@ impl Broker {
     /// Deletes the matching dead letters.
     pub async fn purge(&self, filter: DeadFilter) -> Result<Purged, BrokerError> {
         let path = self.path.clone();
-        self.submit(move |owner, tx| {
+        self.submit(move |counts, tx| {
             let purged = store::purge(tx, &filter).map_err(|e| store_error(&path, e))?;
-            owner.forget(purged.messages, purged.bytes);
+            counts.forget(purged.messages, purged.bytes);
             Ok(purged)
         })
         .await
@@ -359,9 +359,9 @@ impl Broker {
         &self,
     ) -> Result<(Vec<SubscriberStats>, u64, u64, QueueLimits), BrokerError> {
         let path = self.path.clone();
-        self.submit(move |owner, tx| {
+        self.submit(move |counts, tx| {
             let rows = store::stats(tx, now_ms()).map_err(|e| store_error(&path, e))?;
-            Ok((rows, owner.depth, owner.bytes, owner.limits))
+            Ok((rows, counts.depth, counts.bytes, counts.limits))
         })
         .await
     }
@@ -372,7 +372,7 @@ impl Broker {
         f: impl FnOnce(&mut Counts, &rusqlite::Transaction<'_>) -> rusqlite::Result<R> + Send + 'static,
     ) -> Result<R, BrokerError> {
         let path = self.path.clone();
-        self.submit(move |owner, tx| f(owner, tx).map_err(|e| store_error(&path, e)))
+        self.submit(move |counts, tx| f(counts, tx).map_err(|e| store_error(&path, e)))
             .await
     }
 
@@ -389,8 +389,8 @@ impl Broker {
         };
         let (reply, answer) = tokio::sync::oneshot::channel();
         let path = self.path.clone();
-        let job: Job = Box::new(move |owner, tx| {
-            let result = f(owner, tx);
+        let job: Job = Box::new(move |counts, tx| {
+            let result = f(counts, tx);
             Box::new(move |committed: Result<(), String>| {
                 let result = match committed {
                     Ok(()) => result,

@@ -46,16 +46,6 @@ impl Routes {
     pub fn get(&self, address: &str) -> Option<&Route> {
         self.routes.get(normalize(address))
     }
-
-    /// Whether no address is routed.
-    pub fn is_empty(&self) -> bool {
-        self.routes.is_empty()
-    }
-
-    /// The routed addresses and their routes.
-    pub fn iter(&self) -> impl Iterator<Item = (&str, &Route)> {
-        self.routes.iter().map(|(a, r)| (a.as_str(), r))
-    }
 }
 
 impl std::fmt::Debug for Routes {

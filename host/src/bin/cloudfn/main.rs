@@ -216,15 +216,11 @@ async fn up(args: UpArgs) -> Result<()> {
         cloudfn_host::build::build(&manifest, &[])?;
     }
     let triggers = redis_trigger::resolve(&manifest)?;
-    let mut routes = Routes::default();
-    let broker = match (&args.redis, triggers.is_empty()) {
+    // What serves the manifest's Redis addresses: the embedded broker, or
+    // the `--redis` server (`None` without `[[trigger.redis]]`).
+    let source = match (&args.redis, triggers.is_empty()) {
         (_, true) => None,
-        (Some(url), false) => {
-            for trigger in &triggers {
-                routes.insert(&trigger.address, Route::Redis(url.clone()));
-            }
-            None
-        }
+        (Some(url), false) => Some(Route::Redis(url.clone())),
         (None, false) => {
             let settings = redis_trigger::settings::application_settings(&manifest)
                 .map_err(anyhow::Error::msg)?;
@@ -232,23 +228,23 @@ async fn up(args: UpArgs) -> Result<()> {
                 .engine
                 .data_dir(&manifest)
                 .join(cloudfn_host::events::FILE_NAME);
-            let broker = Broker::open(&file, settings.queue)?;
-            for trigger in &triggers {
-                routes.insert(&trigger.address, Route::Embedded(broker.clone()));
-            }
-            Some(broker)
+            Some(Route::Embedded(Broker::open(&file, settings.queue)?))
         }
     };
+    let mut routes = Routes::default();
+    if let Some(source) = &source {
+        for trigger in &triggers {
+            routes.insert(&trigger.address, source.clone());
+        }
+    }
     let runtime = Arc::new(args.engine.runtime(Interruption::Epoch, routes)?);
     let app = Arc::new(HttpApp::new(runtime.clone(), &manifest)?);
-    let redis_app = if triggers.is_empty() {
-        None
-    } else {
-        Some(Arc::new(RedisApp::new(
-            runtime.clone(),
-            &manifest,
-            &triggers,
-        )?))
+    let events = match &source {
+        Some(source) => Some((
+            Arc::new(RedisApp::new(runtime.clone(), &manifest, &triggers)?),
+            source,
+        )),
+        None => None,
     };
     let listener = bind(args.listen).await?;
     let addr = listener.local_addr()?;
@@ -256,20 +252,17 @@ async fn up(args: UpArgs) -> Result<()> {
     // holds, or a Redis server that cannot be reached, fails the start.
     let mut redis_task = None;
     let mut embedded_task = None;
-    if let Some(events) = &redis_app {
-        match (&broker, &args.redis) {
-            (Some(broker), _) => {
-                embedded_task =
-                    Some(redis_trigger::embedded::start(events.clone(), broker.clone()).await?);
-            }
-            (None, Some(url)) => {
-                let url = url.clone();
-                redis_task = Some(
-                    redis_trigger::subscribe::start(events.clone(), move |_| url.clone()).await?,
-                );
-            }
-            (None, None) => {}
+    match &events {
+        Some((app, Route::Embedded(broker))) => {
+            embedded_task =
+                Some(redis_trigger::embedded::start(app.clone(), broker.clone()).await?);
         }
+        Some((app, Route::Redis(url))) => {
+            let url = url.clone();
+            redis_task =
+                Some(redis_trigger::subscribe::start(app.clone(), move |_| url.clone()).await?);
+        }
+        None => {}
     }
     println!("Serving http://{addr}");
     if manifest.http_triggers.is_empty() && triggers.is_empty() {
@@ -290,14 +283,13 @@ async fn up(args: UpArgs) -> Result<()> {
             None => println!("  {component}: http://{addr}{route}"),
         }
     }
-    if let Some(events) = &redis_app {
-        let served_by = match (&broker, &args.redis) {
-            (Some(broker), _) => format!("embedded broker {}", broker.path().display()),
-            (None, Some(url)) => url.clone(),
-            (None, None) => String::new(),
+    if let Some((app, source)) = &events {
+        let served_by = match source {
+            Route::Embedded(broker) => format!("embedded broker {}", broker.path().display()),
+            Route::Redis(url) => url.clone(),
         };
         println!("Subscriptions ({served_by}):");
-        for (address, channel, component) in events.subscriptions() {
+        for (address, channel, component) in app.subscriptions() {
             println!("  {component}: channel `{channel}` at {address}");
         }
     }

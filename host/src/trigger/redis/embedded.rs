@@ -9,7 +9,8 @@
 //! it has both, so nothing claimed waits for an instance.
 
 use super::RedisApp;
-use super::deliver::{DeliveryLog, Outcome, deliver};
+use super::deliver::{Consumer, DeliveryLog, Outcome, deliver};
+use crate::engine::Runtime;
 use crate::events::{Broker, BrokerError, Claimed};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -43,7 +44,7 @@ async fn run(app: Arc<RedisApp>, broker: Broker) {
     let admission = app.runtime.admission().clone();
     loop {
         // Wait for one slot of each kind, then take what else is free.
-        let Ok(first) = events.clone().acquire_many_owned(1).await else {
+        let Ok(first) = events.clone().acquire_owned().await else {
             return;
         };
         let Ok(instance) = admission.clone().acquire_owned().await else {
@@ -88,24 +89,30 @@ async fn run(app: Arc<RedisApp>, broker: Broker) {
         for (delivery, slot) in claimed.into_iter().zip(slots) {
             // Only this loop takes consumer slots, and they only free up
             // meanwhile, so the room the claim counted is still there.
-            let own = app
-                .consumer(&delivery.subscriber)
+            let consumer = app.consumer(&delivery.subscriber).cloned();
+            let own = consumer
+                .as_ref()
                 .and_then(|c| c.slots.clone()?.try_acquire_owned().ok());
-            let app = app.clone();
+            let runtime = app.runtime.clone();
             let broker = broker.clone();
             tokio::spawn(async move {
-                deliver_one(&app, &broker, delivery).await;
+                deliver_one(&runtime, &broker, consumer, delivery).await;
                 drop((slot, own));
             });
         }
     }
 }
 
-async fn deliver_one(app: &RedisApp, broker: &Broker, delivery: Claimed) {
+async fn deliver_one(
+    runtime: &Runtime,
+    broker: &Broker,
+    consumer: Option<Arc<Consumer>>,
+    mut delivery: Claimed,
+) {
     let started = Instant::now();
     let queued_ms =
         u64::try_from(crate::events::broker::now_ms() - delivery.published_ms).unwrap_or(0);
-    let Some(consumer) = app.consumer(&delivery.subscriber).cloned() else {
+    let Some(consumer) = consumer else {
         // Subscribed by an earlier manifest; it stays held, and counted in
         // `cloudfn events stats`, until a manifest has the consumer again.
         let wait = Duration::from_secs(60);
@@ -116,7 +123,9 @@ async fn deliver_one(app: &RedisApp, broker: &Broker, delivery: Claimed) {
         let _ = broker.fail(&delivery, &error, Some(wait)).await;
         return;
     };
-    let (result, usage) = deliver(&app.runtime, &consumer, delivery.payload.clone()).await;
+    // Acknowledging or failing needs the delivery's key, not its payload.
+    let payload = std::mem::take(&mut delivery.payload);
+    let (result, usage) = deliver(runtime, &consumer, payload).await;
     let id = delivery.seq.to_string();
     let (outcome, error, stored) = match result {
         Ok(()) => (Outcome::Handled, None, broker.ack(&delivery).await),

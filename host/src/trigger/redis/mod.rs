@@ -188,11 +188,6 @@ impl RedisApp {
             })
     }
 
-    /// The application's event settings.
-    pub fn settings(&self) -> &EventSettings {
-        &self.settings
-    }
-
     /// Deliveries at once, over all consumers.
     pub fn concurrency(&self) -> usize {
         self.settings
