@@ -32,7 +32,7 @@ const ROUNDS: usize = 10;
 /// 10,000 tweet-like texts: the parity corpus's short texts, cycled, each made distinct.
 fn texts() -> Vec<String> {
     let corpus = std::fs::read_to_string(
-        common::repo_root().join("functions/sentiment/tests/parity/corpus.jsonl"),
+        common::repo_root().join("functions/sentiment-score/tests/parity/corpus.jsonl"),
     )
     .expect("parity corpus");
     let base: Vec<String> = corpus
@@ -104,7 +104,7 @@ fn main() {
     let mut checksum_native = 0.0;
     for _ in 0..ROUNDS {
         let started = Instant::now();
-        let mut scorer = sentiment::scoring::Scorer::new();
+        let mut scorer = sentiment_score::scoring::Scorer::new();
         checksum_native = texts.iter().map(|t| scorer.score(t).compound).sum();
         native_runs.push(started.elapsed());
     }

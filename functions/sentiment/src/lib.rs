@@ -2,15 +2,12 @@
 //! vaderSentiment 3.3.2) as a WebAssembly component exporting
 //! `cloudfn:sentiment/scorer` and `wasi:http/incoming-handler`.
 //!
-//! [`scoring`] and [`http_face`] are plain Rust, tested natively; the
-//! component glue lives in `component` and is compiled for wasm only.
+//! The scoring itself is [`sentiment_score`], shared with the social-feed
+//! consumer; [`http_face`] is the HTTP protocol, plain Rust tested natively;
+//! the component glue lives in `component` and is compiled for wasm only.
 
 pub mod http_face;
-pub mod lexicon;
-mod lexicon_hash;
-pub mod rule_words;
-pub mod scoring;
-pub mod vader;
+pub use sentiment_score::scoring;
 
 // Generated bindings export functions with `export_name` and unsafe glue.
 #[cfg(target_family = "wasm")]

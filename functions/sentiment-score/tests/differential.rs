@@ -4,7 +4,7 @@
 //! (negations, boosters, "but", "least", "no", idioms, caps, emoji,
 //! punctuation, other scripts).
 
-use sentiment::vader::{PythonSum, Vader};
+use sentiment_score::vader::{PythonSum, Vader};
 use vader_parity::SentimentIntensityAnalyzer;
 
 struct Lcg(u64);

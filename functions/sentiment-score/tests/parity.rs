@@ -2,7 +2,7 @@
 //! `parity/generate.py` from vaderSentiment 3.3.2) must score the same four
 //! numbers, within 1e-4 after the reference's own rounding.
 
-use sentiment::scoring::Scorer;
+use sentiment_score::scoring::Scorer;
 use serde::Deserialize;
 
 #[derive(Deserialize)]

@@ -2,7 +2,7 @@
 """Regenerates corpus.jsonl: varied tweet-like texts and the scores the
 reference, vaderSentiment 3.3.2 (PyPI), gives them.
 
-    pip install vaderSentiment==3.3.2 && python3 functions/sentiment/tests/parity/generate.py
+    pip install vaderSentiment==3.3.2 && python3 functions/sentiment-score/tests/parity/generate.py
 
 Deterministic (fixed seed): the same file comes out every run. The texts mix
 lexicon words, negations, boosters and dampeners, ALL CAPS, "but", "kind of",
