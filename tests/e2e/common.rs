@@ -528,3 +528,20 @@ pub fn cloudfn_stream(phase: &str, wasm: &Path, args: &[&str], input: &[u8]) -> 
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }
+
+/// Waits up to 30 s for `ready`, then panics with `what` and the last state.
+pub fn wait_until<T: std::fmt::Debug>(
+    what: &str,
+    mut probe: impl FnMut() -> T,
+    ready: impl Fn(&T) -> bool,
+) -> T {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let value = probe();
+        if ready(&value) {
+            return value;
+        }
+        assert!(Instant::now() < deadline, "{what}: still {value:?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

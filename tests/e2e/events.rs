@@ -7,12 +7,12 @@
 //! the key-value store `default` (`sqlite_key_value.db` in the data
 //! directory), which the tests count.
 
-use crate::common::{CLOUDFN, HostBuilder, fixture_wasm, up_refused};
+use crate::common::{CLOUDFN, HostBuilder, fixture_wasm, up_refused, wait_until};
 use crate::servers::{free_port, redis};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// The Redis address of the manifest: no server runs there; the embedded
 /// broker stands in for it (or `--redis` names the one that serves it).
@@ -112,23 +112,6 @@ fn seen(manifest: &Path) -> BTreeMap<String, usize> {
         }
     }
     counts
-}
-
-/// Waits up to 30 s for `ready`, then panics with `what` and the last state.
-fn wait_until<T: std::fmt::Debug>(
-    what: &str,
-    mut probe: impl FnMut() -> T,
-    ready: impl Fn(&T) -> bool,
-) -> T {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let value = probe();
-        if ready(&value) {
-            return value;
-        }
-        assert!(Instant::now() < deadline, "{what}: still {value:?}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn dead_letters(manifest: &Path) -> Vec<serde_json::Value> {

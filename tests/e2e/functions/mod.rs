@@ -6,3 +6,5 @@ mod image_filter;
 mod index_map;
 mod index_reduce;
 mod sentiment;
+mod social_consumer;
+mod social_listener;

@@ -5,9 +5,10 @@ use serde_json::Value;
 
 /// Reference scores from the parity corpus (vaderSentiment 3.3.2).
 fn reference(count: usize) -> Vec<Value> {
-    let corpus =
-        std::fs::read_to_string(repo_root().join("functions/sentiment-score/tests/parity/corpus.jsonl"))
-            .expect("parity corpus");
+    let corpus = std::fs::read_to_string(
+        repo_root().join("functions/sentiment-score/tests/parity/corpus.jsonl"),
+    )
+    .expect("parity corpus");
     corpus
         .lines()
         .step_by(37)
