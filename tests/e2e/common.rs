@@ -160,6 +160,8 @@ pub struct HostBuilder {
     args: Vec<String>,
     env: Vec<(String, String)>,
     cache_dir: PathBuf,
+    /// Whether to give the host a throwaway data directory (product hosts).
+    own_data: bool,
 }
 
 impl HostBuilder {
@@ -168,9 +170,14 @@ impl HostBuilder {
         Self::manifest(fixtures().join("spin.toml"))
     }
 
-    /// A host serving the product manifest.
+    /// A host serving the product manifest, with a throwaway data directory
+    /// unless given `--data-dir`: product hosts run side by side, and one
+    /// data directory delivers the events of one host only.
     pub fn product() -> Self {
-        Self::manifest(product_manifest().to_path_buf())
+        Self {
+            own_data: true,
+            ..Self::manifest(product_manifest().to_path_buf())
+        }
     }
 
     /// A host serving `manifest`.
@@ -180,6 +187,7 @@ impl HostBuilder {
             args: Vec::new(),
             env: Vec::new(),
             cache_dir: shared_cache_dir().to_path_buf(),
+            own_data: false,
         }
     }
 
@@ -203,12 +211,19 @@ impl HostBuilder {
 
     /// Spawns the host and waits until it listens.
     pub fn start(self) -> Host {
+        let own_data = (self.own_data && !self.args.iter().any(|a| a == "--data-dir"))
+            .then(|| tempfile::tempdir().expect("data dir"));
         let mut child = Command::new(CLOUDFN)
             .arg("up")
             .arg("-f")
             .arg(&self.manifest)
             .args(["--listen", "127.0.0.1:0", "--cache-dir"])
             .arg(&self.cache_dir)
+            .args(
+                own_data
+                    .iter()
+                    .flat_map(|d| [std::ffi::OsStr::new("--data-dir"), d.path().as_os_str()]),
+            )
             .args(&self.args)
             .envs(self.env.iter().map(|(k, v)| (k, v)))
             .env("RUST_LOG", "info")
@@ -237,6 +252,7 @@ impl HostBuilder {
             child,
             addr: "127.0.0.1:0".parse().expect("addr"),
             log,
+            _data: own_data,
         };
         let deadline = Instant::now() + Duration::from_secs(120);
         loop {
@@ -260,6 +276,8 @@ pub struct Host {
     /// Where it listens.
     pub addr: SocketAddr,
     log: Arc<Mutex<Vec<String>>>,
+    /// The throwaway data directory, when the host has its own.
+    _data: Option<tempfile::TempDir>,
 }
 
 impl Host {
