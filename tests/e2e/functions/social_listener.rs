@@ -39,9 +39,12 @@ fn ingest(host: &Host, content_type: &str, body: &[u8]) -> Value {
     serde_json::from_str(&reply.body).expect("ingest JSON")
 }
 
+/// A tweet as the sentiment function scored it: (id, text, compound).
+type Scored = (String, String, f64);
+
 /// What the dashboard must say of one keyword, computed from the sentiment
-/// function's scores of its tweets: (id, text, compound) each.
-fn expected(scored: &[(String, String, f64)]) -> Value {
+/// function's scores of its tweets.
+fn expected(scored: &[Scored]) -> Value {
     let label = |c: f64| {
         if c >= 0.05 {
             "positive"
@@ -134,7 +137,7 @@ fn social_listener_feeds_the_consumer_and_the_dashboard_equals_the_sentiment_fun
     assert_eq!(kept, 200, "two tweets in three mention a keyword");
 
     // Each keyword's tweets as the sentiment function scores them, by minute.
-    let mut by_keyword: BTreeMap<(String, u64), Vec<(String, String, f64)>> = BTreeMap::new();
+    let mut by_keyword: BTreeMap<(String, u64), Vec<Scored>> = BTreeMap::new();
     for tweet in &tweets {
         let text = tweet["text"].as_str().expect("text");
         let reply = host.post("/sentiment", json!({ "text": text }).to_string().as_bytes());
