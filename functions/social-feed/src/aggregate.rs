@@ -148,7 +148,10 @@ impl Bucket {
     /// Adds another bucket's tweets.
     pub fn merge(&mut self, other: &Self) {
         for (keyword, stats) in &other.keywords {
-            self.keywords.entry(keyword.clone()).or_default().merge(stats);
+            self.keywords
+                .entry(keyword.clone())
+                .or_default()
+                .merge(stats);
         }
     }
 }
@@ -163,7 +166,12 @@ pub fn dashboard(keywords: &[&str], minutes: &[(i64, Bucket)]) -> serde_json::Va
             totals.merge(bucket);
             let by_keyword: serde_json::Map<String, serde_json::Value> = keywords
                 .iter()
-                .filter_map(|k| bucket.keywords.get(*k).map(|s| ((*k).to_owned(), s.report())))
+                .filter_map(|k| {
+                    bucket
+                        .keywords
+                        .get(*k)
+                        .map(|s| ((*k).to_owned(), s.report()))
+                })
                 .collect();
             serde_json::json!({ "minute": crate::time::format(*minute), "keywords": by_keyword })
         })
@@ -224,7 +232,10 @@ mod tests {
             .collect();
         let expected = ((scores[0] * 1e4).round() * 2.0 + (scores[1] * 1e4).round()) / 3.0 / 1e4;
         assert_eq!(rust.mean_compound(), expected);
-        assert_eq!(Bucket::parse(Some(&forward.to_json())).expect("parse"), forward);
+        assert_eq!(
+            Bucket::parse(Some(&forward.to_json())).expect("parse"),
+            forward
+        );
     }
 
     #[test]

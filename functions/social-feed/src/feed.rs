@@ -92,7 +92,13 @@ mod tests {
         assert_eq!(event.time.as_deref(), Some("2026-12-02T10:15:30Z"));
         assert_eq!(FeedTweet::from_event(&event.to_json()), Ok(tweet));
         let other = CloudEvent::new("1", "/x", "dev.cloudfn.blob.created").to_json();
-        assert!(matches!(FeedTweet::from_event(&other), Err(FeedError::Type(_))));
-        assert!(matches!(FeedTweet::from_event(b"hello"), Err(FeedError::Event(_))));
+        assert!(matches!(
+            FeedTweet::from_event(&other),
+            Err(FeedError::Type(_))
+        ));
+        assert!(matches!(
+            FeedTweet::from_event(b"hello"),
+            Err(FeedError::Event(_))
+        ));
     }
 }

@@ -18,7 +18,9 @@ pub enum KeywordsError {
     #[error("{0} keywords; at most {MAX_KEYWORDS}")]
     TooMany(usize),
     /// One too long, or with no word in it.
-    #[error("keyword `{0}` must hold a word (letters or digits) and be at most {MAX_KEYWORD_BYTES} bytes")]
+    #[error(
+        "keyword `{0}` must hold a word (letters or digits) and be at most {MAX_KEYWORD_BYTES} bytes"
+    )]
     Invalid(String),
 }
 
@@ -94,7 +96,10 @@ mod tests {
     #[test]
     fn refuses_empty_long_and_too_many() {
         assert_eq!(Keywords::parse(" , ,"), Err(KeywordsError::Empty));
-        assert!(matches!(Keywords::parse("rust,#!"), Err(KeywordsError::Invalid(_))));
+        assert!(matches!(
+            Keywords::parse("rust,#!"),
+            Err(KeywordsError::Invalid(_))
+        ));
         assert!(matches!(
             Keywords::parse(&"x".repeat(65)),
             Err(KeywordsError::Invalid(_))

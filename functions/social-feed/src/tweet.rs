@@ -62,14 +62,17 @@ pub fn parse_json(body: &[u8]) -> Result<Vec<Tweet>, Vec<Rejected>> {
 
 /// The tweets of an NDJSON body, one object per non-blank line.
 pub fn parse_ndjson(body: &[u8]) -> Result<Vec<Tweet>, Vec<Rejected>> {
-    let lines = body.split(|&b| b == b'\n').enumerate().filter_map(|(i, line)| {
-        let line = line.strip_suffix(b"\r").unwrap_or(line);
-        (!line.iter().all(u8::is_ascii_whitespace)).then(|| {
-            let value = serde_json::from_slice::<Value>(line)
-                .map_err(|e| format!("the line is not JSON: {e}"));
-            (i + 1, value)
-        })
-    });
+    let lines = body
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .filter_map(|(i, line)| {
+            let line = line.strip_suffix(b"\r").unwrap_or(line);
+            (!line.iter().all(u8::is_ascii_whitespace)).then(|| {
+                let value = serde_json::from_slice::<Value>(line)
+                    .map_err(|e| format!("the line is not JSON: {e}"));
+                (i + 1, value)
+            })
+        });
     collect(lines)
 }
 
@@ -124,20 +127,23 @@ impl Tweet {
         };
         let created_at = match object.remove("created_at") {
             None | Some(Value::Null) => None,
-            Some(Value::String(t)) => Some(time::parse(&t).map_err(|e| format!("`created_at`: {e}"))?),
+            Some(Value::String(t)) => {
+                Some(time::parse(&t).map_err(|e| format!("`created_at`: {e}"))?)
+            }
             Some(_) => return Err("`created_at` must be a string".into()),
         };
-        let user = match object.remove("user") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(user)) => Some(user),
-            Some(Value::Object(mut user)) => ["screen_name", "username", "name"]
-                .iter()
-                .find_map(|k| match user.remove(*k) {
-                    Some(Value::String(s)) => Some(s),
-                    _ => None,
-                }),
-            Some(_) => return Err("`user` must be a string or an object".into()),
-        };
+        let user =
+            match object.remove("user") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(user)) => Some(user),
+                Some(Value::Object(mut user)) => ["screen_name", "username", "name"]
+                    .iter()
+                    .find_map(|k| match user.remove(*k) {
+                        Some(Value::String(s)) => Some(s),
+                        _ => None,
+                    }),
+                Some(_) => return Err("`user` must be a string or an object".into()),
+            };
         Ok(Self {
             id,
             text,
@@ -153,8 +159,8 @@ mod tests {
 
     #[test]
     fn one_object_an_array_and_ndjson() {
-        let one = parse_json(br#"{"id": 7, "text": "hi", "user": {"screen_name": "ann"}}"#)
-            .expect("one");
+        let one =
+            parse_json(br#"{"id": 7, "text": "hi", "user": {"screen_name": "ann"}}"#).expect("one");
         assert_eq!(
             one,
             [Tweet {
@@ -188,6 +194,10 @@ mod tests {
         assert!(parse_json(b"42").is_err());
         assert!(parse_json(br#"{"text": "  "}"#).is_err());
         let long = format!(r#"{{"text": "{}"}}"#, "a".repeat(MAX_TEXT_BYTES + 1));
-        assert!(parse_json(long.as_bytes()).expect_err("long")[0].error.contains("at most"));
+        assert!(
+            parse_json(long.as_bytes()).expect_err("long")[0]
+                .error
+                .contains("at most")
+        );
     }
 }

@@ -40,7 +40,8 @@ impl exports::wasi::http::incoming_handler::Guest for Listener {
         let reply = match (keywords, route) {
             (Err(reply), _) => reply,
             (Ok(keywords), Route::Tweets) => tweets(&request, &keywords),
-            (Ok(keywords), Route::Dashboard) => match http_face::dashboard_query(&query, &keywords) {
+            (Ok(keywords), Route::Dashboard) => match http_face::dashboard_query(&query, &keywords)
+            {
                 Ok(query) => read_dashboard(&keywords, &query),
                 Err(reply) => reply,
             },
@@ -128,7 +129,9 @@ fn read_dashboard(keywords: &Keywords, query: &http_face::DashboardQuery) -> Rep
         };
         match Bucket::parse(value.as_deref()) {
             Ok(shard) => minute.1.merge(&shard),
-            Err(e) => return Reply::error(500, format!("the record {key} is not an aggregate: {e}")),
+            Err(e) => {
+                return Reply::error(500, format!("the record {key} is not an aggregate: {e}"));
+            }
         }
     }
     let shown: Vec<&str> = match &query.keyword {

@@ -195,10 +195,7 @@ pub fn dashboard_query(query_string: &str, keywords: &Keywords) -> Result<Dashbo
 
 /// The `500` when the `keywords` variable is unusable.
 pub fn misconfigured(what: &str) -> Reply {
-    Reply::error(
-        500,
-        format!("the listener is misconfigured: {what}"),
-    )
+    Reply::error(500, format!("the listener is misconfigured: {what}"))
 }
 
 #[cfg(test)]
@@ -233,18 +230,32 @@ mod tests {
         let body: serde_json::Value = serde_json::from_slice(&reply.body).expect("json");
         assert_eq!(body["filtered_out"], 1);
         let failed = publish_failed(&got, 1, "queue full");
-        assert_eq!((failed.status, failed.header("retry-after")), (503, Some("1")));
+        assert_eq!(
+            (failed.status, failed.header("retry-after")),
+            (503, Some("1"))
+        );
         assert!(String::from_utf8_lossy(&failed.body).contains("published 1 of 2"));
     }
 
     #[test]
     fn one_bad_tweet_refuses_the_request_naming_it() {
-        let reply = ingest(b"{\"text\": \"rust\"}\n{\"txt\": \"rust\"}\n", true, &keywords(), 0, String::new)
-            .expect_err("refused");
+        let reply = ingest(
+            b"{\"text\": \"rust\"}\n{\"txt\": \"rust\"}\n",
+            true,
+            &keywords(),
+            0,
+            String::new,
+        )
+        .expect_err("refused");
         assert_eq!(reply.status, 400);
         let body: serde_json::Value = serde_json::from_slice(&reply.body).expect("json");
         assert_eq!(body["first_rejected"][0]["line"], 2);
-        assert!(body["error"].as_str().expect("error").contains("`text` is missing"));
+        assert!(
+            body["error"]
+                .as_str()
+                .expect("error")
+                .contains("`text` is missing")
+        );
     }
 
     #[test]
@@ -252,15 +263,30 @@ mod tests {
         let k = keywords();
         assert_eq!(
             dashboard_query("", &k),
-            Ok(DashboardQuery { minutes: 60, keyword: None })
+            Ok(DashboardQuery {
+                minutes: 60,
+                keyword: None
+            })
         );
         assert_eq!(
             dashboard_query("minutes=5&keyword=Rust", &k),
-            Ok(DashboardQuery { minutes: 5, keyword: Some("rust".into()) })
+            Ok(DashboardQuery {
+                minutes: 5,
+                keyword: Some("rust".into())
+            })
         );
         assert_eq!(dashboard_query("minutes=0", &k).expect_err("0").status, 400);
-        assert_eq!(dashboard_query("minutes=1441", &k).expect_err("big").status, 400);
-        assert_eq!(dashboard_query("keyword=go", &k).expect_err("go").status, 404);
-        assert_eq!(dashboard_query("limit=3", &k).expect_err("limit").status, 400);
+        assert_eq!(
+            dashboard_query("minutes=1441", &k).expect_err("big").status,
+            400
+        );
+        assert_eq!(
+            dashboard_query("keyword=go", &k).expect_err("go").status,
+            404
+        );
+        assert_eq!(
+            dashboard_query("limit=3", &k).expect_err("limit").status,
+            400
+        );
     }
 }
