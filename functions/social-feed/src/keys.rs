@@ -26,10 +26,16 @@ pub fn shard_of(id: &str) -> u32 {
     (hash % u64::from(SHARDS)) as u32
 }
 
+/// The minutes listed under [`MINUTES`] (none when absent or unreadable).
+pub fn minutes(list: Option<&[u8]>) -> Vec<i64> {
+    list.and_then(|l| serde_json::from_slice(l).ok())
+        .unwrap_or_default()
+}
+
 /// `minutes` (the JSON list stored under [`MINUTES`]) with `minute` added,
 /// sorted, at most [`MAX_MINUTES`] of the latest; `None` when it is already there.
 pub fn add_minute(minutes: &[u8], minute: i64) -> Option<Vec<u8>> {
-    let mut list: Vec<i64> = serde_json::from_slice(minutes).unwrap_or_default();
+    let mut list = self::minutes(Some(minutes));
     let at = list.binary_search(&minute).err()?;
     list.insert(at, minute);
     if list.len() > MAX_MINUTES {

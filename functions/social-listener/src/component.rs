@@ -16,6 +16,8 @@ component_http::generate!({
     generate_all,
 });
 
+// `fermyon:spin@2.0.0` is `spin2_0_0`: the unversioned `fermyon:spin` of
+// wit/redis-handler (which wit/social's consumer world needs) shares the resolve.
 use fermyon::spin2_0_0::{redis, variables};
 use wasi::keyvalue::{batch, store};
 
@@ -107,10 +109,8 @@ fn read_dashboard(keywords: &Keywords, query: &http_face::DashboardQuery) -> Rep
         Ok(store) => store,
         Err(e) => return failed(&format!("to open `{STORE}`"), e),
     };
-    let minutes: Vec<i64> = match store.get(keys::MINUTES) {
-        Ok(list) => list
-            .and_then(|l| serde_json::from_slice(&l).ok())
-            .unwrap_or_default(),
+    let minutes = match store.get(keys::MINUTES) {
+        Ok(list) => keys::minutes(list.as_deref()),
         Err(e) => return failed("to list the minutes", e),
     };
     let latest = &minutes[minutes.len().saturating_sub(query.minutes)..];
