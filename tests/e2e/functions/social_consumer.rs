@@ -48,13 +48,25 @@ fn social_consumer_loses_no_update_under_concurrent_deliveries() {
     );
     let most_positive = rust["most_positive"]["id"].as_str().expect("id");
     assert_eq!(most_positive, "0", "ties keep the smallest id (as text)");
-    let handled = host
-        .log_text()
-        .matches("component=\"social-consumer\" attempt=1 outcome=handled")
-        .count();
+    // A delivery's log line follows its swap: wait for the lines, then
+    // check that each tweet was handled once, at the first attempt.
+    let handled = |log: &String| {
+        log.matches("component=\"social-consumer\" attempt=1 outcome=handled")
+            .count()
+    };
+    let log = wait_until(
+        "3,000 deliveries logged",
+        || host.log_text(),
+        |log| handled(log) >= 3000,
+    );
     assert_eq!(
-        handled, 3000,
+        handled(&log),
+        3000,
         "each tweet handled once, at the first attempt"
+    );
+    assert!(
+        !log.contains("component=\"social-consumer\" attempt=2"),
+        "no delivery was retried"
     );
 }
 
