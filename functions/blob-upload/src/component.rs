@@ -2,6 +2,7 @@
 //! into `cloudfn:blob/store` writers and readers into response bodies.
 
 use crate::http_face::{self, Action, Range, Reply};
+use cloudevent::blob_created::{self, BlobCreated};
 use component_http::hex;
 use component_http::wasi::{RequestBody, header, method_name, request_target, send, start};
 use md5::{Digest, Md5};
@@ -199,12 +200,52 @@ fn put(
     match store::Writer::finish(writer, expected_sha256.as_deref()) {
         Ok(meta) => send(
             out,
-            Reply::json(201, &metadata_json(&meta))
-                .with_header("etag", http_face::etag(&meta.sha256))
-                .with_header("x-checksum-sha256", meta.sha256.clone()),
+            match announce(&meta) {
+                Ok(()) => Reply::json(201, &metadata_json(&meta))
+                    .with_header("etag", http_face::etag(&meta.sha256))
+                    .with_header("x-checksum-sha256", meta.sha256.clone()),
+                Err(reply) => reply,
+            },
         ),
         Err(e) => send(out, store_error(&e)),
     }
+}
+
+/// Publishes the `blob-created` event of a completed upload to the Redis
+/// address in the variable `events_address` (none, or empty: no event).
+/// A failure is a `503`: the blob is stored, and repeating the PUT stores
+/// the same bytes again and publishes.
+fn announce(meta: &Metadata) -> Result<(), Reply> {
+    let address = match wasi::config0_2_0_rc_1::store::get("events_address") {
+        Ok(Some(address)) if !address.trim().is_empty() => address,
+        Ok(_) => return Ok(()),
+        Err(e) => {
+            return Err(Reply::error(
+                500,
+                format!("reading variable events_address: {e:?}"),
+            ));
+        }
+    };
+    let event = BlobCreated {
+        key: meta.key.clone(),
+        size: meta.size,
+        sha256: meta.sha256.clone(),
+        content_type: meta.content_type.clone(),
+        created: meta.created,
+    }
+    .to_event();
+    fermyon::spin::redis::Connection::open(&address)
+        .and_then(|connection| connection.publish(blob_created::CHANNEL, &event.to_json()))
+        .map_err(|e| {
+            Reply::error(
+                503,
+                format!(
+                    "the blob was stored (sha-256 {}), but its {} event could not be published to {address}: {e:?}; repeat the PUT",
+                    meta.sha256,
+                    blob_created::CHANNEL
+                ),
+            )
+        })
 }
 
 fn get(out: ResponseOutparam, key: &str, header: &dyn Fn(&str) -> Option<String>, with_body: bool) {

@@ -8,6 +8,12 @@
 //! names of lowercase letters and digits with string, number or boolean
 //! values, and at most one of `data` (any JSON value) and `data_base64`
 //! (binary data). [`CloudEvent::to_json`] writes the same shape back.
+//!
+//! [`blob_created`] is the storage event every store writer publishes and
+//! its consumers read; [`time`] writes the `time` attribute.
+
+pub mod blob_created;
+pub mod time;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;

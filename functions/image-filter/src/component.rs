@@ -1,13 +1,13 @@
 //! Component glue: the typed `filter` export, the HTTP face over WASI, and
 //! the limits read from Spin variables through `wasi:config/store`.
 
-use crate::decode::{self, Limits};
-use crate::error::FilterError;
-use crate::format::Format;
 use crate::http_face::{self, Reply, Route};
-use crate::ops::{self, Op};
-use crate::pipeline::{self, OutputOptions};
 use component_http::wasi::{RequestBody, route_request, send};
+use image_pipeline::decode::{self, Limits};
+use image_pipeline::error::FilterError;
+use image_pipeline::format::Format;
+use image_pipeline::ops::{self, Op};
+use image_pipeline::pipeline::{self, OutputOptions};
 use wasip2::http::types::{IncomingRequest, ResponseOutparam};
 
 component_http::generate!({

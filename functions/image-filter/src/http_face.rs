@@ -2,13 +2,13 @@
 //! `POST /image/filter?ops=…&format=…&quality=…`, `POST /image/info`,
 //! `GET /image/ops`.
 
-use crate::decode::{self, Limits};
-use crate::error::FilterError;
-use crate::format::Format;
-use crate::ops::{self, Op};
-use crate::pipeline::{self, OutputOptions};
 use component_http::{Endpoint, query};
 use image::ColorType;
+use image_pipeline::decode::{self, Limits};
+use image_pipeline::error::FilterError;
+use image_pipeline::format::Format;
+use image_pipeline::ops::{self, Op};
+use image_pipeline::pipeline::{self, OutputOptions};
 
 pub use component_http::Reply;
 
@@ -145,7 +145,7 @@ pub fn color_type_name(color: ColorType) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ops::Fit;
+    use image_pipeline::ops::Fit;
 
     #[test]
     fn query_parses_ops_format_and_quality() {

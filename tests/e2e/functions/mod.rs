@@ -3,6 +3,7 @@
 
 mod blob_upload;
 mod image_filter;
+mod image_thumbnail;
 mod index_map;
 mod index_reduce;
 mod sentiment;

@@ -3,8 +3,8 @@
 //! limits (a 100000x100000 PNG header is refused without a large allocation).
 
 use image::{DynamicImage, GenericImageView, ImageFormat, Rgb, RgbImage, Rgba, RgbaImage};
-use image_filter::ops::{Fit, Rotation};
-use image_filter::{FilterError, Format, Limits, Op, OutputOptions, apply};
+use image_pipeline::ops::{Fit, Rotation};
+use image_pipeline::{FilterError, Format, Limits, Op, OutputOptions, apply};
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::cell::Cell;
 
@@ -233,7 +233,7 @@ fn every_format_round_trips() {
             assert_eq!(worst, 0, "{format:?} is lossless");
         }
         // Decoding the output again through the function reports the same format.
-        let info = image_filter::decode::info(&out.data, &Limits::default()).expect("info");
+        let info = image_pipeline::decode::info(&out.data, &Limits::default()).expect("info");
         assert_eq!((info.format, info.width, info.height), (format, 31, 17));
     }
 }
@@ -300,7 +300,7 @@ fn auto_orient_applies_the_exif_orientation() {
         |x, _| if x < 20 { Rgb([0; 3]) } else { Rgb([255; 3]) },
     );
     let input = jpeg_with_orientation(&DynamicImage::ImageRgb8(source), 6);
-    let info = image_filter::decode::info(&input, &Limits::default()).unwrap();
+    let info = image_pipeline::decode::info(&input, &Limits::default()).unwrap();
     assert_eq!(info.orientation, 6);
     let out = run(&input, &[Op::AutoOrient]).to_luma8();
     assert_eq!(out.dimensions(), (20, 40));
@@ -383,7 +383,7 @@ fn a_100000_by_100000_png_header_is_refused_without_a_large_allocation() {
     // 10^10 RGBA pixels would be 40 GB; refusing them takes less than a megabyte.
     assert!(grew < 1 << 20, "allocated {grew} bytes");
     assert!(started.elapsed() < std::time::Duration::from_millis(500));
-    let err = image_filter::decode::info(&input, &Limits::default()).unwrap_err();
+    let err = image_pipeline::decode::info(&input, &Limits::default()).unwrap_err();
     assert_eq!(err.status(), 413);
 }
 
@@ -427,7 +427,7 @@ fn every_op_runs_on_every_layout() {
         DynamicImage::ImageLuma8(DynamicImage::ImageRgb8(rgb(24, 16)).to_luma8()),
         DynamicImage::ImageRgb16(DynamicImage::ImageRgb8(rgb(24, 16)).to_rgb16()),
     ];
-    for spec in image_filter::ops::CATALOG {
+    for spec in image_pipeline::ops::CATALOG {
         let op = Op::parse(spec.example).unwrap();
         let op = match op {
             Op::Crop { .. } => Op::Crop {

@@ -1,12 +1,12 @@
 //! Times each stage of the benchmark pipeline on one image file, to see
 //! where time goes natively and under wasmtime:
-//! `cargo run --release -p image-filter --example stages -- IMAGE.jpg` or
+//! `cargo run --release -p image-pipeline --example stages -- IMAGE.jpg` or
 //! `wasmtime run --dir /tmp target/wasm32-wasip2/release/examples/stages.wasm /tmp/IMAGE.jpg`.
 
-use image_filter::decode::{self, Limits};
-use image_filter::ops::Fit;
-use image_filter::pipeline::{apply_op, encode};
-use image_filter::{Format, Op};
+use image_pipeline::decode::{self, Limits};
+use image_pipeline::ops::Fit;
+use image_pipeline::pipeline::{apply_op, encode};
+use image_pipeline::{Format, Op};
 use std::time::Instant;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
