@@ -563,3 +563,26 @@ pub fn wait_until<T: std::fmt::Debug>(
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// The dead letters of the product manifest's embedded broker in `data`
+/// (`cloudfn events dlq list --json`).
+pub fn product_dead_letters(data: &Path) -> serde_json::Value {
+    let manifest = product_manifest().display().to_string();
+    let data_dir = data.display().to_string();
+    let dir = product_manifest().parent().expect("dir");
+    let (ok, out, err) = cloudfn(
+        &[
+            "events",
+            "-f",
+            &manifest,
+            "--data-dir",
+            &data_dir,
+            "dlq",
+            "list",
+            "--json",
+        ],
+        dir,
+    );
+    assert!(ok, "{out}{err}");
+    serde_json::from_str(&out).expect("json")
+}

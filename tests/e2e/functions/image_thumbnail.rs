@@ -4,7 +4,7 @@
 //! acknowledged without a retry; and an event that cannot be published
 //! answers the upload with `503`, the blob kept.
 
-use crate::common::{Host, HostBuilder, cloudfn, product_manifest, wait_until};
+use crate::common::{Host, HostBuilder, product_dead_letters, wait_until};
 use image::{DynamicImage, GenericImageView, ImageFormat, RgbImage};
 
 fn host(data: &std::path::Path) -> Host {
@@ -113,27 +113,7 @@ fn image_thumbnail_follows_each_uploaded_image_and_skips_the_rest() {
         ["thumbnails/mine.jpg", "thumbnails/photos/wide.png.jpg"]
     );
 
-    let manifest = product_manifest().display().to_string();
-    let data_dir = data.path().display().to_string();
-    let dir = product_manifest().parent().expect("dir");
-    let (ok, out, err) = cloudfn(
-        &[
-            "events",
-            "-f",
-            &manifest,
-            "--data-dir",
-            &data_dir,
-            "dlq",
-            "list",
-            "--json",
-        ],
-        dir,
-    );
-    assert!(ok, "{err}");
-    assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&out).expect("json"),
-        serde_json::json!([])
-    );
+    assert_eq!(product_dead_letters(data.path()), serde_json::json!([]));
 }
 
 #[test]

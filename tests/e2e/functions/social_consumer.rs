@@ -4,7 +4,7 @@
 //! `--redis`.
 
 use super::social_listener::{counted, dashboard, host};
-use crate::common::{HostBuilder, cloudfn, product_manifest, wait_until};
+use crate::common::{HostBuilder, cloudfn, product_dead_letters, product_manifest, wait_until};
 use crate::servers::redis;
 use serde_json::json;
 
@@ -113,24 +113,7 @@ fn social_consumer_acknowledges_what_is_not_a_tweet_without_retrying() {
         "{}",
         host.log_text()
     );
-    let (ok, out, _) = cloudfn(
-        &[
-            "events",
-            "-f",
-            &manifest,
-            "--data-dir",
-            &data_dir,
-            "dlq",
-            "list",
-            "--json",
-        ],
-        dir,
-    );
-    assert!(ok);
-    assert_eq!(
-        serde_json::from_str::<serde_json::Value>(&out).expect("json"),
-        json!([])
-    );
+    assert_eq!(product_dead_letters(data.path()), json!([]));
 }
 
 #[test]
