@@ -564,25 +564,20 @@ pub fn wait_until<T: std::fmt::Debug>(
     }
 }
 
+/// Runs `cloudfn events -f <product manifest> --data-dir DATA ARGS…`,
+/// asserting it succeeds; its standard output.
+pub fn product_events(data: &Path, args: &[&str]) -> String {
+    let manifest = product_manifest().display().to_string();
+    let data_dir = data.display().to_string();
+    let mut all = vec!["events", "-f", &manifest, "--data-dir", &data_dir];
+    all.extend_from_slice(args);
+    let (ok, out, err) = cloudfn(&all, product_manifest().parent().expect("dir"));
+    assert!(ok, "cloudfn {all:?}: {out}{err}");
+    out
+}
+
 /// The dead letters of the product manifest's embedded broker in `data`
 /// (`cloudfn events dlq list --json`).
 pub fn product_dead_letters(data: &Path) -> serde_json::Value {
-    let manifest = product_manifest().display().to_string();
-    let data_dir = data.display().to_string();
-    let dir = product_manifest().parent().expect("dir");
-    let (ok, out, err) = cloudfn(
-        &[
-            "events",
-            "-f",
-            &manifest,
-            "--data-dir",
-            &data_dir,
-            "dlq",
-            "list",
-            "--json",
-        ],
-        dir,
-    );
-    assert!(ok, "{out}{err}");
-    serde_json::from_str(&out).expect("json")
+    serde_json::from_str(&product_events(data, &["dlq", "list", "--json"])).expect("json")
 }

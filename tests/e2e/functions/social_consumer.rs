@@ -4,7 +4,7 @@
 //! `--redis`.
 
 use super::social_listener::{counted, dashboard, host};
-use crate::common::{HostBuilder, cloudfn, product_dead_letters, product_manifest, wait_until};
+use crate::common::{HostBuilder, product_dead_letters, product_events, wait_until};
 use crate::servers::redis;
 use serde_json::json;
 
@@ -74,27 +74,10 @@ fn social_consumer_loses_no_update_under_concurrent_deliveries() {
 fn social_consumer_acknowledges_what_is_not_a_tweet_without_retrying() {
     let data = tempfile::tempdir().expect("tempdir");
     let host = host(data.path());
-    let manifest = product_manifest().display().to_string();
-    let data_dir = data.path().display().to_string();
-    let dir = product_manifest().parent().expect("dir");
     let other_event =
         json!({"specversion": "1.0", "id": "x", "source": "/t", "type": "dev.example.other"});
     for payload in ["hello".to_owned(), other_event.to_string()] {
-        let (ok, out, err) = cloudfn(
-            &[
-                "events",
-                "-f",
-                &manifest,
-                "--data-dir",
-                &data_dir,
-                "publish",
-                "feed",
-                "--data",
-                &payload,
-            ],
-            dir,
-        );
-        assert!(ok, "{out}{err}");
+        product_events(data.path(), &["publish", "feed", "--data", &payload]);
     }
     let log = wait_until(
         "both messages acknowledged",
