@@ -62,7 +62,7 @@ impl Guest for Thumbnailer {
                 blob.key, blob.content_type
             ));
         }
-        let bytes = read_all(&reader, blob.size)
+        let bytes = read_rest(&reader, head, blob.size)
             .map_err(|e| failed(&format!("reading {}", blob.key), &e))?;
         let image = match thumbnail::make(&bytes, &limits) {
             Ok(image) => image,
@@ -128,9 +128,15 @@ fn limits() -> Result<Limits, Error> {
     })
 }
 
-/// The whole blob, `size` bytes (the plan checked it against the limit).
-fn read_all(reader: &store::Reader, size: u64) -> Result<Vec<u8>, StoreError> {
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0));
+/// The whole blob, `size` bytes (the plan checked it against the limit),
+/// after the `head` already read.
+fn read_rest(reader: &store::Reader, head: Vec<u8>, size: u64) -> Result<Vec<u8>, StoreError> {
+    let mut bytes = head;
+    bytes.reserve(
+        usize::try_from(size)
+            .unwrap_or(0)
+            .saturating_sub(bytes.len()),
+    );
     while (bytes.len() as u64) < size {
         let chunk = reader.read(bytes.len() as u64, READ)?;
         if chunk.is_empty() {
