@@ -10,16 +10,20 @@ use std::task::{Context, Poll};
 use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
 /// A request body that fails once more than `limit` bytes arrive, and flags it.
-pub struct LimitedRequestBody {
-    inner: hyper::body::Incoming,
+///
+/// `B` is any body whose errors are HTTP errors: hyper's `Incoming` on a
+/// socket (mapped with `HttpError::from`), or a buffered body from a Lambda
+/// event or a test.
+pub struct LimitedRequestBody<B> {
+    inner: B,
     limit: u64,
     seen: u64,
     exceeded: Arc<AtomicBool>,
 }
 
-impl LimitedRequestBody {
+impl<B> LimitedRequestBody<B> {
     /// Wraps `inner`; `exceeded` is set when the limit is crossed.
-    pub fn new(inner: hyper::body::Incoming, limit: u64, exceeded: Arc<AtomicBool>) -> Self {
+    pub fn new(inner: B, limit: u64, exceeded: Arc<AtomicBool>) -> Self {
         Self {
             inner,
             limit,
@@ -29,7 +33,10 @@ impl LimitedRequestBody {
     }
 }
 
-impl Body for LimitedRequestBody {
+impl<B> Body for LimitedRequestBody<B>
+where
+    B: Body<Data = Bytes, Error = HttpError> + Unpin,
+{
     type Data = Bytes;
     type Error = HttpError;
 
@@ -51,7 +58,7 @@ impl Body for LimitedRequestBody {
                 }
                 Poll::Ready(Some(Ok(frame)))
             }
-            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(HttpError::from(e)))),
+            Poll::Ready(Some(Err(e))) => Poll::Ready(Some(Err(e))),
             Poll::Ready(None) => Poll::Ready(None),
             Poll::Pending => Poll::Pending,
         }

@@ -11,6 +11,7 @@ use crate::manifest::Manifest;
 use crate::routes::Router;
 use bytes::Bytes;
 use http::{Response, StatusCode, header};
+use http_body::Body;
 use http_body_util::{BodyExt, Full};
 use hyper::body::Incoming;
 use std::collections::BTreeMap;
@@ -18,12 +19,12 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
 use tokio::sync::Semaphore;
 use wasmtime::Trap;
-use wasmtime_wasi_http::WasiBody;
 use wasmtime_wasi_http::handler::{ExpirationError, InstantiationError};
+use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
 /// Errors starting the HTTP trigger.
 #[derive(Debug, thiserror::Error)]
@@ -126,12 +127,32 @@ impl HttpApp {
             .map(|(pattern, routed)| (pattern.raw(), routed.id.as_str()))
     }
 
-    /// Handles one request from `client`.
-    pub async fn handle(
+    /// Handles one request from `client`, within `--timeout`.
+    ///
+    /// The body may be any HTTP body: hyper's on a socket, a buffered one
+    /// from a Lambda event or a test.
+    pub async fn handle<B>(
         &self,
-        mut req: http::Request<Incoming>,
+        req: http::Request<B>,
         client: SocketAddr,
-    ) -> Response<ResponseBody> {
+    ) -> Response<ResponseBody>
+    where
+        B: Body<Data = Bytes, Error = HttpError> + Send + Unpin + 'static,
+    {
+        self.handle_within(req, client, None).await
+    }
+
+    /// Handles one request from `client`, finishing by `budget` from now when
+    /// that is sooner than `--timeout` (a Lambda invocation's remaining time).
+    pub async fn handle_within<B>(
+        &self,
+        mut req: http::Request<B>,
+        client: SocketAddr,
+        budget: Option<Duration>,
+    ) -> Response<ResponseBody>
+    where
+        B: Body<Data = Bytes, Error = HttpError> + Send + Unpin + 'static,
+    {
         let id = self.next_id.fetch_add(1, Ordering::Relaxed);
         let started = Instant::now();
         let limits = self.runtime.limits();
@@ -181,7 +202,9 @@ impl HttpApp {
         let req = req
             .map(|body| LimitedRequestBody::new(body, max_body, too_large.clone()).boxed_unsync());
         let trace = Arc::new(RequestTrace::default());
-        let deadline = tokio::time::Instant::now() + limits.timeout;
+        // The invocation's budget counts only when it is the tighter bound.
+        let budget = budget.filter(|b| *b < limits.timeout);
+        let deadline = tokio::time::Instant::now() + budget.unwrap_or(limits.timeout);
         let outcome =
             tokio::time::timeout_at(deadline, routed.dispatch.call(trace.clone(), req)).await;
         let usage = trace.usage();
@@ -202,7 +225,7 @@ impl HttpApp {
                 });
             }
             Ok(Err(error)) => classify(id, &error, &trace, usage.as_deref()),
-            Err(_elapsed) => Failure::Timeout,
+            Err(_elapsed) => Failure::Timeout(budget),
         };
         drop(permit);
         let (status, message) = failure.describe(id, &routed.id, limits);
@@ -233,6 +256,7 @@ pub async fn serve(
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let app = app.clone();
+                let req = req.map(|body: Incoming| body.map_err(HttpError::from));
                 async move { Ok::<_, std::convert::Infallible>(app.handle(req, client).await) }
             });
             if let Err(e) = hyper::server::conn::http1::Builder::new()
@@ -274,7 +298,8 @@ fn declared_length(headers: &http::HeaderMap) -> Option<u64> {
 /// Why a request did not produce a response.
 #[derive(Debug)]
 enum Failure {
-    Timeout,
+    /// Past `--timeout`, or past the invocation's budget when given.
+    Timeout(Option<Duration>),
     BodyTooLarge(u64),
     MemoryLimit,
     StackOverflow,
@@ -290,11 +315,17 @@ impl Failure {
         limits: &crate::limits::Limits,
     ) -> (StatusCode, String) {
         match self {
-            Failure::Timeout => (
+            Failure::Timeout(None) => (
                 StatusCode::GATEWAY_TIMEOUT,
                 format!(
                     "request {id}: component `{component}` did not finish within {:?} (--timeout)",
                     limits.timeout
+                ),
+            ),
+            Failure::Timeout(Some(budget)) => (
+                StatusCode::GATEWAY_TIMEOUT,
+                format!(
+                    "request {id}: component `{component}` did not finish within the invocation's remaining {budget:?}"
                 ),
             ),
             Failure::BodyTooLarge(max_body) => (
@@ -337,7 +368,7 @@ fn classify(
     usage: Option<&MemoryUsage>,
 ) -> Failure {
     if error.is::<ExpirationError>() {
-        return Failure::Timeout;
+        return Failure::Timeout(None);
     }
     if usage.is_some_and(MemoryUsage::limit_hit) {
         return Failure::MemoryLimit;
@@ -353,7 +384,7 @@ fn classify(
         "guest failed"
     );
     match trap {
-        Some(Trap::Interrupt) => Failure::Timeout,
+        Some(Trap::Interrupt) => Failure::Timeout(None),
         Some(Trap::StackOverflow) => Failure::StackOverflow,
         Some(trap) => Failure::Guest(format!("trapped: {trap}")),
         None => Failure::Guest(error.to_string()),
