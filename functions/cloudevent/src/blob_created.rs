@@ -93,6 +93,47 @@ impl BlobCreated {
     }
 }
 
+/// A blob that was just stored, as a consumer learns of it: from
+/// cloudfn's own `blob-created` event, or from an S3 notification made a
+/// CloudEvent by [`crate::s3`] (on Lambda, where S3 tells of new objects).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notice {
+    /// The blob key.
+    pub key: String,
+    /// Its size in bytes as the event gives it (for S3, the stored object's,
+    /// which may be a little more than the blob's).
+    pub size: u64,
+    /// Its SHA-256, when the event carries one (cloudfn's does, S3's not):
+    /// a consumer that finds another in the store knows the blob was replaced.
+    pub sha256: Option<String>,
+}
+
+impl Notice {
+    /// Reads either kind of event.
+    pub fn parse(payload: &[u8]) -> Result<Self, BlobEventError> {
+        let event = CloudEvent::parse(payload)?;
+        if !event.ty.starts_with(crate::s3::CREATED_TYPE_PREFIX) {
+            let blob = BlobCreated::from_event(payload)?;
+            return Ok(Self {
+                key: blob.key,
+                size: blob.size,
+                sha256: Some(blob.sha256),
+            });
+        }
+        let key = event.subject.ok_or(BlobEventError::Data("subject"))?;
+        let size = match event.data {
+            Some(Data::Json(data)) => data.pointer("/object/size").and_then(Value::as_u64),
+            _ => None,
+        }
+        .ok_or(BlobEventError::Data("s3.object.size"))?;
+        Ok(Self {
+            key,
+            size,
+            sha256: None,
+        })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,6 +157,51 @@ mod tests {
         let json = event.to_json();
         assert!(CloudEvent::parse(&json).is_ok());
         assert_eq!(BlobCreated::from_event(&json), Ok(created()));
+    }
+
+    #[test]
+    fn notices_come_from_either_kind_of_event() {
+        let own = Notice::parse(&created().to_event().to_json()).expect("cloudfn's event");
+        assert_eq!(
+            own,
+            Notice {
+                key: "photos/cat.png".into(),
+                size: 1234,
+                sha256: Some(created().sha256),
+            }
+        );
+        let mut s3 = CloudEvent::new(
+            "r.i",
+            "aws:s3.eu-west-1.b",
+            "com.amazonaws.s3.ObjectCreated:Put",
+        )
+        .with_json(json!({"object": {"key": "in/a+b.png", "size": 99}}));
+        s3.subject = Some("a b.png".into());
+        let notice = Notice::parse(&s3.to_json()).expect("S3's event");
+        assert_eq!(
+            notice,
+            Notice {
+                key: "a b.png".into(),
+                size: 99,
+                sha256: None,
+            }
+        );
+        s3.subject = None;
+        assert_eq!(
+            Notice::parse(&s3.to_json()),
+            Err(BlobEventError::Data("subject"))
+        );
+        let removed = CloudEvent::new(
+            "r.i",
+            "aws:s3.eu-west-1.b",
+            "com.amazonaws.s3.ObjectRemoved:Delete",
+        );
+        assert_eq!(
+            Notice::parse(&removed.to_json()),
+            Err(BlobEventError::Type(
+                "com.amazonaws.s3.ObjectRemoved:Delete".into()
+            ))
+        );
     }
 
     #[test]

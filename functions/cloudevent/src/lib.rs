@@ -10,9 +10,11 @@
 //! (binary data). [`CloudEvent::to_json`] writes the same shape back.
 //!
 //! [`blob_created`] is the storage event every store writer publishes and
-//! its consumers read; [`time`] writes the `time` attribute.
+//! its consumers read; [`s3`] makes events of S3 notifications (the Lambda
+//! trigger's storage events); [`time`] writes the `time` attribute.
 
 pub mod blob_created;
+pub mod s3;
 pub mod time;
 
 use base64::Engine;

@@ -1,7 +1,7 @@
 //! Component glue: the inbound-redis export over `cloudfn:blob/store`.
 
 use crate::plan::{self, Plan};
-use cloudevent::blob_created::BlobCreated;
+use cloudevent::blob_created::Notice;
 use image_pipeline::{Limits, thumbnail};
 
 wit_bindgen::generate!({
@@ -27,7 +27,7 @@ struct Thumbnailer;
 
 impl Guest for Thumbnailer {
     fn handle_message(message: Vec<u8>) -> Result<(), Error> {
-        let blob = match BlobCreated::from_event(&message) {
+        let blob = match Notice::parse(&message) {
             Ok(blob) => blob,
             Err(e) => {
                 return skipped(&format!(
@@ -47,7 +47,12 @@ impl Guest for Thumbnailer {
             }
             Err(e) => return Err(failed(&format!("opening {}", blob.key), &e)),
         };
-        if reader.metadata().sha256 != blob.sha256 {
+        let stored = reader.metadata();
+        if blob
+            .sha256
+            .as_ref()
+            .is_some_and(|sha256| *sha256 != stored.sha256)
+        {
             return skipped(&format!(
                 "{} was replaced since (its newer upload has its own event)",
                 blob.key
@@ -59,10 +64,16 @@ impl Guest for Thumbnailer {
         if !thumbnail::is_image(&head) {
             return skipped(&format!(
                 "{} is not an image (stored as {}): PNG, JPEG, GIF, WebP, BMP or TIFF get thumbnails",
-                blob.key, blob.content_type
+                blob.key, stored.content_type
             ));
         }
-        let bytes = read_rest(&reader, head, blob.size)
+        if stored.size > limits.max_bytes {
+            return skipped(&format!(
+                "{} is {} bytes, over the limit of {} (the variable max_bytes)",
+                blob.key, stored.size, limits.max_bytes
+            ));
+        }
+        let bytes = read_rest(&reader, head, stored.size)
             .map_err(|e| failed(&format!("reading {}", blob.key), &e))?;
         let image = match thumbnail::make(&bytes, &limits) {
             Ok(image) => image,

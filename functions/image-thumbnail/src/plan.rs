@@ -1,6 +1,6 @@
 //! What to do with a `blob-created` event, decided before a byte is read.
 
-use cloudevent::blob_created::BlobCreated;
+use cloudevent::blob_created::Notice;
 use image_pipeline::{Limits, thumbnail};
 
 /// The decision on one event.
@@ -15,7 +15,7 @@ pub enum Plan {
 /// Decides from the event alone: a thumbnail is never made of a
 /// thumbnail, of a blob over the byte limit, or where the derived key
 /// would break the key rules.
-pub fn plan(blob: &BlobCreated, limits: &Limits) -> Plan {
+pub fn plan(blob: &Notice, limits: &Limits) -> Plan {
     let Some(key) = thumbnail::key_for(&blob.key) else {
         return Plan::Skip(format!("{} is a thumbnail", blob.key));
     };
@@ -49,13 +49,11 @@ pub fn limit(name: &str, value: Option<&str>, default: u64) -> Result<u64, Strin
 mod tests {
     use super::*;
 
-    fn blob(key: &str, size: u64) -> BlobCreated {
-        BlobCreated {
+    fn blob(key: &str, size: u64) -> Notice {
+        Notice {
             key: key.into(),
             size,
-            sha256: "0".repeat(64),
-            content_type: "image/png".into(),
-            created: 0,
+            sha256: Some("0".repeat(64)),
         }
     }
 
