@@ -16,8 +16,9 @@
 
 use super::{BlobError, Metadata, Page, WriteOptions, check_key, page_of, trailer};
 use futures::TryStreamExt;
-use object_store::aws::{AmazonS3, AmazonS3Builder};
+use object_store::aws::AmazonS3Builder;
 use object_store::path::Path;
+use object_store::prefix::PrefixStore;
 use object_store::{
     Attribute, Attributes, GetOptions, GetRange, ObjectStore, PutMultipartOptions, WriteMultipart,
 };
@@ -30,7 +31,7 @@ use tokio::sync::mpsc;
 /// An S3 blob store.
 #[derive(Debug)]
 pub struct S3Store {
-    store: Arc<AmazonS3>,
+    store: Arc<dyn ObjectStore>,
     runtime: tokio::runtime::Runtime,
 }
 
@@ -47,25 +48,42 @@ fn object_path(key: &str) -> Result<Path, BlobError> {
         .map_err(|e| BlobError::InvalidKey(format!("not representable as an S3 object name: {e}")))
 }
 
+/// `s3://bucket/a/b/` as (`s3://bucket`, `Some("a/b")`): the bucket URL
+/// and the prefix the blob keys live under, if any.
+pub fn split_url(url: &str) -> (&str, Option<&str>) {
+    let scheme_end = url.find("://").map_or(0, |i| i + 3);
+    match url[scheme_end..].find('/') {
+        Some(slash) => {
+            let (bucket, path) = url.split_at(scheme_end + slash);
+            let prefix = path.trim_matches('/');
+            (bucket, (!prefix.is_empty()).then_some(prefix))
+        }
+        None => (url, None),
+    }
+}
+
 impl S3Store {
-    /// Connects to `url` (`s3://bucket`), configured like the AWS tools
-    /// from the environment (`AWS_ENDPOINT`, `AWS_REGION`,
-    /// `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_ALLOW_HTTP`, …).
+    /// Connects to `url` (`s3://bucket`, or `s3://bucket/prefix` to keep
+    /// the blobs under a prefix), configured like the AWS tools from the
+    /// environment (`AWS_ENDPOINT`, `AWS_REGION`, `AWS_ACCESS_KEY_ID`,
+    /// `AWS_SECRET_ACCESS_KEY`, `AWS_ALLOW_HTTP`, …).
     pub fn open(url: &str) -> Result<S3Store, BlobError> {
-        let store = AmazonS3Builder::from_env()
-            .with_url(url)
+        let (bucket, prefix) = split_url(url);
+        let s3 = AmazonS3Builder::from_env()
+            .with_url(bucket)
             .build()
             .map_err(|e| BlobError::Other(format!("S3 store {url}: {e}")))?;
+        let store: Arc<dyn ObjectStore> = match prefix {
+            Some(prefix) => Arc::new(PrefixStore::new(s3, prefix)),
+            None => Arc::new(s3),
+        };
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .thread_name("cloudfn-s3")
             .enable_all()
             .build()
             .map_err(|e| BlobError::Other(format!("S3 runtime: {e}")))?;
-        Ok(S3Store {
-            store: Arc::new(store),
-            runtime,
-        })
+        Ok(S3Store { store, runtime })
     }
 
     /// Runs `f` on the store's runtime and waits for it.
@@ -196,7 +214,7 @@ impl S3Store {
     }
 }
 
-async fn exists(store: &AmazonS3, path: &Path) -> Result<bool, BlobError> {
+async fn exists(store: &dyn ObjectStore, path: &Path) -> Result<bool, BlobError> {
     match store.head(path).await {
         Ok(_) => Ok(true),
         Err(object_store::Error::NotFound { .. }) => Ok(false),
@@ -206,7 +224,7 @@ async fn exists(store: &AmazonS3, path: &Path) -> Result<bool, BlobError> {
 
 /// The metadata trailer of an object, and the object's ETag.
 async fn read_metadata(
-    store: &AmazonS3,
+    store: &dyn ObjectStore,
     path: &Path,
 ) -> Result<(Metadata, Option<String>), BlobError> {
     let corrupt = || BlobError::Other(format!("S3: object {path} is not a cloudfn blob"));
@@ -235,7 +253,7 @@ enum Message {
 
 /// Owns one multipart upload; aborts it unless told to finish.
 async fn write_task(
-    store: Arc<AmazonS3>,
+    store: Arc<dyn ObjectStore>,
     path: Path,
     key: String,
     options: WriteOptions,
@@ -349,7 +367,7 @@ impl std::fmt::Debug for Message {
 /// One blob opened for reading.
 #[derive(Debug)]
 pub struct S3Reader {
-    store: Arc<AmazonS3>,
+    store: Arc<dyn ObjectStore>,
     path: Path,
     e_tag: Option<String>,
     meta: Metadata,
@@ -390,5 +408,21 @@ impl S3Reader {
         });
         rx.recv()
             .map_err(|_| BlobError::Other("S3: the read was cancelled".into()))?
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::split_url;
+
+    #[test]
+    fn urls_split_into_bucket_and_prefix() {
+        assert_eq!(split_url("s3://bucket"), ("s3://bucket", None));
+        assert_eq!(split_url("s3://bucket/"), ("s3://bucket", None));
+        assert_eq!(
+            split_url("s3://bucket/drive"),
+            ("s3://bucket", Some("drive"))
+        );
+        assert_eq!(split_url("s3://bucket/a/b/"), ("s3://bucket", Some("a/b")));
     }
 }
