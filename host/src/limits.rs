@@ -2,31 +2,38 @@
 
 use std::time::Duration;
 
-/// Limits applied to every instance and request. Every field has a flag on `cloudfn up`.
+/// Limits applied to every instance and request. Every field has a flag on
+/// `cloudfn up` and an environment variable (`CLOUDFN_MAX_MEMORY`, …), which
+/// is how the Lambda `bootstrap` takes them.
 #[derive(Debug, Clone, clap::Args)]
 pub struct Limits {
     /// Linear memory per instance (bytes; suffixes KiB, MiB, GiB accepted).
-    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
+    #[arg(long, env = "CLOUDFN_MAX_MEMORY", value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
     pub max_memory: u64,
 
     /// Wall-clock time a request may take, from arrival to the last byte of the response.
-    #[arg(long, value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    #[arg(long, env = "CLOUDFN_TIMEOUT", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
     pub timeout: Duration,
 
     /// WebAssembly stack per instance.
-    #[arg(long, value_name = "SIZE", default_value = "512KiB", value_parser = parse_size)]
+    #[arg(long, env = "CLOUDFN_MAX_STACK", value_name = "SIZE", default_value = "512KiB", value_parser = parse_size)]
     pub max_stack: u64,
 
     /// Request body size; larger requests get 413.
-    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
+    #[arg(long, env = "CLOUDFN_MAX_REQUEST_BODY", value_name = "SIZE", default_value = "64MiB", value_parser = parse_size)]
     pub max_request_body: u64,
 
     /// Response body size; a guest producing more has its response cut off and logged.
-    #[arg(long, value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
+    #[arg(long, env = "CLOUDFN_MAX_RESPONSE_BODY", value_name = "SIZE", default_value = "256MiB", value_parser = parse_size)]
     pub max_response_body: u64,
 
     /// Instances running at once across all components; excess requests get 503 with Retry-After.
-    #[arg(long, value_name = "N", default_value_t = 100)]
+    #[arg(
+        long,
+        env = "CLOUDFN_MAX_CONCURRENT",
+        value_name = "N",
+        default_value_t = 100
+    )]
     pub max_concurrent: u32,
 }
 

@@ -1,10 +1,13 @@
 //! Triggers: what turns the outside world into guest calls: the HTTP trigger
-//! of `cloudfn up` (server, dispatch, Spin headers, body limits) and stream
-//! mode (`cloudfn stream`, Hadoop Streaming lines through `line-stream`).
+//! of `cloudfn up` (server, dispatch, Spin headers, body limits), the Redis
+//! trigger, the Lambda trigger (the `bootstrap` binary's events, onto the
+//! HTTP and Redis triggers' apps) and stream mode (`cloudfn stream`, Hadoop
+//! Streaming lines through `line-stream`).
 
 pub mod body;
 pub mod dispatch;
 pub mod headers;
 pub mod http;
+pub mod lambda;
 pub mod redis;
 pub mod stream;

@@ -33,6 +33,9 @@ pub enum Outcome {
     DeadLettered,
     /// It failed and Redis mode does not retry (Spin's semantics).
     Dropped,
+    /// It failed and goes back to its queue, whose platform retries it
+    /// (an SQS record in `batchItemFailures`, an S3 event's async retry).
+    Requeued,
 }
 
 impl std::fmt::Display for Outcome {
@@ -42,6 +45,7 @@ impl std::fmt::Display for Outcome {
             Outcome::Retry(wait) => write!(f, "retry in {wait:?}"),
             Outcome::DeadLettered => f.write_str("dead-lettered"),
             Outcome::Dropped => f.write_str("failed, not retried"),
+            Outcome::Requeued => f.write_str("failed, returned to the platform for a retry"),
         }
     }
 }

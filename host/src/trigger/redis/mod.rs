@@ -195,6 +195,29 @@ impl RedisApp {
             .unwrap_or_else(|| (self.runtime.limits().max_concurrent as usize / 2).max(1))
     }
 
+    /// The engine and limits the consumers run under.
+    pub fn runtime(&self) -> &Arc<Runtime> {
+        &self.runtime
+    }
+
+    /// The consumers subscribed to `channel` at any address, each once: a
+    /// platform without Redis addresses (Lambda) maps its queues onto
+    /// channels by name.
+    pub fn consumers_on_channel(&self, channel: &str) -> Vec<Arc<Consumer>> {
+        let mut found: Vec<Arc<Consumer>> = Vec::new();
+        for consumer in self
+            .channels
+            .iter()
+            .filter(|((_, c), _)| c == channel)
+            .flat_map(|(_, consumers)| consumers)
+        {
+            if !found.iter().any(|c| c.id == consumer.id) {
+                found.push(consumer.clone());
+            }
+        }
+        found
+    }
+
     fn consumer(&self, id: &str) -> Option<&Arc<Consumer>> {
         self.consumers.get(id)
     }
