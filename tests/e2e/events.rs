@@ -20,7 +20,7 @@ const ADDRESS: &str = "redis://localhost:6379";
 
 /// An application in `dir`: `v2` subscribed to channel `v2`, `v3` to `v3`,
 /// both to `both`; `settings` goes under `[application.tool.cloudfn.events]`.
-fn app(dir: &Path, settings: &str) -> PathBuf {
+pub fn app(dir: &Path, settings: &str) -> PathBuf {
     let component = |name: &str| {
         format!(
             r#"
@@ -67,7 +67,7 @@ component = "v3"
 }
 
 /// `cloudfn events -f MANIFEST ARGS…`; (success, stdout, stderr).
-fn events(manifest: &Path, args: &[&str]) -> (bool, String, String) {
+pub fn events(manifest: &Path, args: &[&str]) -> (bool, String, String) {
     let output = Command::new(CLOUDFN)
         .arg("events")
         .arg("-f")
@@ -83,7 +83,7 @@ fn events(manifest: &Path, args: &[&str]) -> (bool, String, String) {
     )
 }
 
-fn publish(manifest: &Path, channel: &str, data: &str) {
+pub fn publish(manifest: &Path, channel: &str, data: &str) {
     let (ok, out, err) = events(manifest, &["publish", channel, "--data", data]);
     assert!(ok, "publish failed: {out}{err}");
 }
@@ -114,7 +114,7 @@ fn seen(manifest: &Path) -> BTreeMap<String, usize> {
     counts
 }
 
-fn dead_letters(manifest: &Path) -> Vec<serde_json::Value> {
+pub fn dead_letters(manifest: &Path) -> Vec<serde_json::Value> {
     let (ok, out, err) = events(manifest, &["dlq", "list", "--json"]);
     assert!(ok, "dlq list failed: {err}");
     serde_json::from_str(&out).expect("dlq list --json")

@@ -1,5 +1,5 @@
-//! End-to-end tests: the real `cloudfn` binary serving real components over
-//! loopback HTTP. Each module covers one area; each test one behaviour.
+//! End-to-end tests: the real `cloudfn` binary (and the Lambda `bootstrap`)
+//! serving real components over loopback HTTP. Each module covers one area; each test one behaviour.
 
 mod common;
 
@@ -10,6 +10,7 @@ mod coverage;
 mod dependencies;
 mod events;
 mod functions;
+mod lambda;
 mod routing;
 mod sandbox;
 mod servers;

@@ -4,6 +4,7 @@
 //! with SIGKILL in the middle of an upload.
 
 use crate::common::{Host, HostBuilder, Reply, product_wasm};
+use crate::servers::s3_server;
 use std::io::Write;
 use std::net::TcpStream;
 use std::path::Path;
@@ -707,36 +708,6 @@ fn spin_blob_adapter_keeps_blobs_in_spins_key_value_store() {
         api.call_stat(&mut store, "docs/a").expect("call"),
         Err(Error::NotFound)
     ));
-}
-
-/// A real S3 server for the tests: s3s-fs (crates.io) serving `root` on
-/// 127.0.0.1:0 from its own thread; it stops when the test process ends.
-fn s3_server(root: &Path, access_key: &str, secret_key: &str) -> std::net::SocketAddr {
-    let fs = s3s_fs::FileSystem::new(root).expect("s3s-fs root");
-    let mut builder = s3s::service::S3ServiceBuilder::new(fs);
-    builder.set_auth(s3s::auth::SimpleAuth::from_single(access_key, secret_key));
-    let service = builder.build();
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    listener.set_nonblocking(true).expect("nonblocking");
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Runtime::new().expect("runtime");
-        runtime.block_on(async move {
-            let listener = tokio::net::TcpListener::from_std(listener).expect("listener");
-            loop {
-                let Ok((socket, _)) = listener.accept().await else {
-                    continue;
-                };
-                let service = service.clone();
-                tokio::spawn(async move {
-                    let _ = hyper::server::conn::http1::Builder::new()
-                        .serve_connection(hyper_util::rt::TokioIo::new(socket), service)
-                        .await;
-                });
-            }
-        });
-    });
-    addr
 }
 
 /// The same HTTP face with the host's S3 backend (`--blob-store s3://bucket`)

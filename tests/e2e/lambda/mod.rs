@@ -1,0 +1,294 @@
+//! The Lambda bootstrap under cargo-lambda's Runtime API emulator (the
+//! real one, from PyPI), and the scenarios that run alike on it and on
+//! `cloudfn up`.
+//!
+//! Each [`LambdaHost`] is a fresh emulator (an event stays queued in one
+//! after its invoke timed out) plus the `bootstrap` binary serving it, as
+//! Lambda's own sandbox would run it: settings from the environment only.
+
+mod scenarios;
+
+use crate::common::{Host, Reply, repo_root, request, shared_cache_dir};
+use crate::servers::free_port;
+use serde_json::Value;
+use std::io::{BufRead, BufReader};
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+/// The `bootstrap` binary under test.
+pub const BOOTSTRAP: &str = env!("CARGO_BIN_EXE_bootstrap");
+
+/// The cargo-lambda release the emulator comes from.
+const CARGO_LAMBDA: &str = "cargo-lambda==1.9.2";
+
+/// cargo-lambda's binary: `CLOUDFN_CARGO_LAMBDA` when set, else installed
+/// once from PyPI into `target/lambda-venv` (its binary only: the ziglang
+/// package it cross-compiles with is not needed to emulate).
+pub fn cargo_lambda() -> &'static Path {
+    static INSTALLED: OnceLock<PathBuf> = OnceLock::new();
+    INSTALLED.get_or_init(|| {
+        if let Some(path) = std::env::var_os("CLOUDFN_CARGO_LAMBDA") {
+            return PathBuf::from(path);
+        }
+        let venv = repo_root().join("target/lambda-venv");
+        let bin = venv.join("bin/cargo-lambda");
+        if bin.exists() {
+            return bin;
+        }
+        let run = |program: &Path, args: &[&str]| {
+            let output = Command::new(program)
+                .args(args)
+                .output()
+                .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
+            assert!(
+                output.status.success(),
+                "{} {args:?} failed:\n{}",
+                program.display(),
+                String::from_utf8_lossy(&output.stderr)
+            );
+        };
+        let venv_arg = venv.display().to_string();
+        run(Path::new("python3"), &["-m", "venv", &venv_arg]);
+        run(
+            &venv.join("bin/pip"),
+            &["install", "--quiet", "--no-deps", CARGO_LAMBDA],
+        );
+        assert!(bin.exists(), "pip installed no {}", bin.display());
+        bin
+    })
+}
+
+/// A throwaway Cargo manifest for the emulator to read (it wants one; the
+/// function is then named `_`).
+fn emulator_manifest() -> &'static Path {
+    static DIR: OnceLock<tempfile::TempDir> = OnceLock::new();
+    let dir = DIR.get_or_init(|| {
+        let dir = tempfile::tempdir().expect("emulator dir");
+        std::fs::write(
+            dir.path().join("Cargo.toml"),
+            "[package]\nname = \"bootstrap\"\nversion = \"0.0.0\"\nedition = \"2024\"\n",
+        )
+        .expect("write the emulator's manifest");
+        std::fs::create_dir(dir.path().join("src")).expect("src");
+        std::fs::write(dir.path().join("src/main.rs"), "fn main() {}\n").expect("main.rs");
+        dir
+    });
+    dir.path()
+}
+
+/// Starts a Lambda host: an emulator and a bootstrap serving `manifest`.
+pub struct LambdaBuilder {
+    manifest: PathBuf,
+    env: Vec<(String, String)>,
+}
+
+impl LambdaBuilder {
+    /// A bootstrap serving `manifest`.
+    pub fn manifest(manifest: &Path) -> Self {
+        Self {
+            manifest: manifest.to_path_buf(),
+            env: Vec::new(),
+        }
+    }
+
+    /// Sets an environment variable of the bootstrap.
+    pub fn env(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.env.push((key.into(), value.into()));
+        self
+    }
+
+    /// Starts the emulator, then the bootstrap, and waits until it is ready.
+    pub fn start(self) -> LambdaHost {
+        let port = free_port();
+        let emulator_log = Arc::new(Mutex::new(Vec::new()));
+        let mut emulator = Command::new(cargo_lambda())
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+            ])
+            .arg(port.to_string())
+            .arg("--manifest-path")
+            .arg(emulator_manifest().join("Cargo.toml"))
+            .current_dir(emulator_manifest())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start cargo lambda watch");
+        collect(
+            emulator.stderr.take().expect("stderr"),
+            emulator_log.clone(),
+        );
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(addr).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "the emulator did not listen on {addr}:\n{}",
+                emulator_log.lock().expect("log").join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let data = tempfile::tempdir().expect("data dir");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let mut bootstrap = Command::new(BOOTSTRAP)
+            .env("AWS_LAMBDA_RUNTIME_API", format!("http://{addr}/.rt"))
+            .env("AWS_LAMBDA_FUNCTION_NAME", "_")
+            .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
+            .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "1024")
+            .env("CLOUDFN_MANIFEST", &self.manifest)
+            .env("CLOUDFN_CACHE_DIR", shared_cache_dir())
+            .env("CLOUDFN_DATA_DIR", data.path())
+            .env("RUST_LOG", "info")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start bootstrap");
+        collect(bootstrap.stderr.take().expect("stderr"), log.clone());
+        let host = LambdaHost {
+            addr,
+            bootstrap,
+            emulator,
+            log,
+            _data: data,
+        };
+        host.wait_for_log(|l| l.contains("cloudfn::lambda") && l.contains("ready"));
+        host
+    }
+}
+
+fn collect(stream: impl std::io::Read + Send + 'static, sink: Arc<Mutex<Vec<String>>>) {
+    std::thread::spawn(move || {
+        for line in BufReader::new(stream).lines().map_while(Result::ok) {
+            sink.lock().expect("log lock").push(line);
+        }
+    });
+}
+
+/// A bootstrap behind its own emulator; both killed on drop.
+pub struct LambdaHost {
+    addr: SocketAddr,
+    bootstrap: Child,
+    emulator: Child,
+    log: Arc<Mutex<Vec<String>>>,
+    _data: tempfile::TempDir,
+}
+
+impl LambdaHost {
+    /// Invokes the function with `event`, as Lambda's Invoke API does;
+    /// returns the emulator's status and the function's response JSON.
+    pub fn invoke(&self, event: &Value) -> (u16, Value) {
+        let reply = request(
+            self.addr,
+            "POST",
+            "/2015-03-31/functions/_/invocations",
+            &[("content-type", "application/json")],
+            Some(event.to_string().as_bytes()),
+        );
+        let json = serde_json::from_slice(&reply.bytes).unwrap_or(Value::String(reply.body));
+        (reply.status, json)
+    }
+
+    /// Everything the bootstrap wrote to stderr so far.
+    pub fn log_text(&self) -> String {
+        self.log.lock().expect("log lock").join("\n")
+    }
+
+    /// The first log line matching `wanted`, waiting up to two minutes
+    /// (the first start compiles every component).
+    pub fn wait_for_log(&self, wanted: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(120);
+        loop {
+            let found = self
+                .log
+                .lock()
+                .expect("log lock")
+                .iter()
+                .find(|l| wanted(l))
+                .cloned();
+            if let Some(line) = found {
+                return line;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "expected log line not found in:\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for LambdaHost {
+    fn drop(&mut self) {
+        for child in [&mut self.bootstrap, &mut self.emulator] {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// What a scenario needs of a platform: HTTP requests to the manifest's routes.
+pub trait Platform {
+    /// The platform's name, for messages.
+    fn name(&self) -> &'static str;
+
+    /// Sends one request to a route of the manifest.
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Reply;
+}
+
+impl Platform for Host {
+    fn name(&self) -> &'static str {
+        "cloudfn up"
+    }
+
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Reply {
+        Host::request(self, method, path, headers, body)
+    }
+}
+
+impl Platform for LambdaHost {
+    fn name(&self) -> &'static str {
+        "Lambda bootstrap"
+    }
+
+    /// Through the emulator's Function URL: a real HTTP request made a
+    /// payload 2.0 event, and the function's response made HTTP again.
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Reply {
+        request(
+            self.addr,
+            method,
+            &format!("/lambda-url/_{path}"),
+            headers,
+            body,
+        )
+    }
+}
