@@ -250,20 +250,15 @@ pub fn respond(shape: Shape, response: http::Response<Bytes>) -> Result<Value, L
 fn respond_with(
     shape: Shape,
     status: u16,
-    mut headers: HeaderMap,
+    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Value, LambdaError> {
     // Header values that are not text cannot travel in the JSON response.
-    let text_only = |headers: &HeaderMap| {
-        let mut out = HeaderMap::new();
-        for (name, value) in headers {
-            if value.to_str().is_ok() {
-                out.append(name.clone(), value.clone());
-            }
-        }
-        out
-    };
-    headers = text_only(&headers);
+    let mut headers: HeaderMap = headers
+        .iter()
+        .filter(|(_, value)| value.to_str().is_ok())
+        .map(|(name, value)| (name.clone(), value.clone()))
+        .collect();
     headers.remove(header::CONTENT_LENGTH);
     headers.remove(header::TRANSFER_ENCODING);
     let is_text = is_text(&headers) && std::str::from_utf8(&body).is_ok();
