@@ -40,7 +40,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Compile every component of the manifest into --cache-dir, for the deployment zip.
-    Precompile,
+    Precompile(Config),
 }
 
 #[derive(Args)]
@@ -143,11 +143,11 @@ fn run(started: Instant) -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    let manifest_path = cli.config.manifest_path();
-    let manifest = Manifest::load(&manifest_path)?;
     match cli.command {
-        Some(Command::Precompile) => {
-            let app = cli.config.app(&manifest, &manifest_path)?;
+        Some(Command::Precompile(config)) => {
+            let manifest_path = config.manifest_path();
+            let manifest = Manifest::load(&manifest_path)?;
+            let app = config.app(&manifest, &manifest_path)?;
             let routes = app.http().routes().count();
             let consumers = app.events().subscriptions().count();
             println!(
@@ -157,7 +157,11 @@ fn run(started: Instant) -> Result<()> {
             );
             Ok(())
         }
-        None => tokio.block_on(serve(cli.config, manifest, manifest_path, started)),
+        None => {
+            let manifest_path = cli.config.manifest_path();
+            let manifest = Manifest::load(&manifest_path)?;
+            tokio.block_on(serve(cli.config, manifest, manifest_path, started))
+        }
     }
 }
 
