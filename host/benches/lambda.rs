@@ -69,7 +69,12 @@ fn lambda(c: &mut Criterion) {
                     .expect("request");
                 let response = http.handle(request, client).await;
                 assert_eq!(response.status(), 200);
-                response.into_body().collect().await.expect("body").to_bytes()
+                response
+                    .into_body()
+                    .collect()
+                    .await
+                    .expect("body")
+                    .to_bytes()
             })
         })
     });

@@ -446,3 +446,22 @@ fn rest_api_events_are_served_and_unknown_events_refused_with_a_reason() {
         "{response}"
     );
 }
+
+#[test]
+fn a_misbehaving_guest_costs_only_its_own_invocation_on_lambda() {
+    let lambda = LambdaBuilder::manifest(&crate::common::fixtures().join("spin.toml"))
+        .env("CLOUDFN_MAX_MEMORY", "64MiB")
+        .start();
+    let trapped = lambda.request("GET", "/bad/trap", &[], None);
+    assert_eq!(trapped.status, 500, "{}", trapped.body);
+    assert!(trapped.body.contains("trapped"), "{}", trapped.body);
+    let hog = lambda.request("GET", "/bad/hog", &[], None);
+    assert_eq!(hog.status, 500, "{}", hog.body);
+    assert!(
+        hog.body.contains("memory limit of 64MiB"),
+        "the limit is named: {}",
+        hog.body
+    );
+    let fine = lambda.request("GET", "/hello/after", &[], None);
+    assert_eq!(fine.status, 200, "the bootstrap carries on: {}", fine.body);
+}

@@ -215,18 +215,25 @@ fn now_ms() -> u64 {
 /// Lambda's longest function timeout: a "deadline" below it is a duration.
 const MAX_LAMBDA_TIMEOUT_MS: u64 = 15 * 60 * 1000;
 
+/// Time kept back from the deadline, so a `504` (or an SQS batch's report)
+/// still reaches the Runtime API before Lambda ends the invocation.
+const DEADLINE_MARGIN_MS: u64 = 50;
+
 /// The time left before `deadline_ms` (`lambda-runtime-deadline-ms`, Unix
-/// milliseconds). Some emulators (cargo-lambda's) send a relative budget
-/// there instead, which lands in 1970: a value no longer than Lambda's
-/// longest timeout is read as one.
+/// milliseconds), less the margin. Some emulators (cargo-lambda's) send a
+/// relative budget there instead, which lands in 1970: a value no longer
+/// than Lambda's longest timeout is read as one.
 fn remaining(deadline_ms: u64, now_ms: u64) -> Option<Duration> {
-    if deadline_ms > now_ms {
-        Some(Duration::from_millis(deadline_ms - now_ms))
+    let left = if deadline_ms > now_ms {
+        deadline_ms - now_ms
     } else if deadline_ms > 0 && deadline_ms <= MAX_LAMBDA_TIMEOUT_MS {
-        Some(Duration::from_millis(deadline_ms))
+        deadline_ms
     } else {
-        None
-    }
+        return None;
+    };
+    Some(Duration::from_millis(
+        left.saturating_sub(DEADLINE_MARGIN_MS),
+    ))
 }
 
 #[cfg(test)]
@@ -238,9 +245,13 @@ mod tests {
         let now = 1_796_206_530_250;
         assert_eq!(
             remaining(now + 3_000, now),
-            Some(Duration::from_millis(3_000))
+            Some(Duration::from_millis(2_950))
         );
-        assert_eq!(remaining(600_000, now), Some(Duration::from_secs(600)));
+        assert_eq!(
+            remaining(600_000, now),
+            Some(Duration::from_millis(599_950))
+        );
+        assert_eq!(remaining(now + 20, now), Some(Duration::ZERO));
         assert_eq!(remaining(0, now), None);
         assert_eq!(remaining(now - 5, now), None);
     }
