@@ -233,14 +233,7 @@ impl HostBuilder {
             .stderr(Stdio::piped())
             .spawn()
             .expect("spawn cloudfn up");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let stderr = child.stderr.take().expect("stderr");
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                sink.lock().expect("log lock").push(line);
-            }
-        });
+        let log = LogLines::collect(child.stderr.take().expect("stderr"));
         let stdout = child.stdout.take().expect("stdout");
         let (tx, rx) = mpsc::channel();
         std::thread::spawn(move || {
@@ -275,7 +268,7 @@ pub struct Host {
     child: Child,
     /// Where it listens.
     pub addr: SocketAddr,
-    log: Arc<Mutex<Vec<String>>>,
+    log: LogLines,
     /// The throwaway data directory, when the host has its own.
     _data: Option<tempfile::TempDir>,
 }
@@ -314,7 +307,7 @@ impl Host {
 
     /// Everything the host wrote to stderr so far.
     pub fn log_text(&self) -> String {
-        self.log.lock().expect("log lock").join("\n")
+        self.log.text()
     }
 
     /// The structured per-request log line for request `id`, waiting briefly for it.
@@ -347,10 +340,39 @@ impl Host {
 
     /// The first log line matching `wanted`, waiting up to five seconds for it.
     pub fn wait_for_log(&self, wanted: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(5);
+        self.log.wait_for(wanted, Duration::from_secs(5))
+    }
+}
+
+/// The lines a child process writes to one of its streams, gathered by a
+/// thread as they come.
+#[derive(Clone, Default)]
+pub struct LogLines(Arc<Mutex<Vec<String>>>);
+
+impl LogLines {
+    /// Starts gathering the lines of `stream`.
+    pub fn collect(stream: impl Read + Send + 'static) -> Self {
+        let log = Self::default();
+        let sink = log.0.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stream).lines().map_while(Result::ok) {
+                sink.lock().expect("log lock").push(line);
+            }
+        });
+        log
+    }
+
+    /// Every line so far.
+    pub fn text(&self) -> String {
+        self.0.lock().expect("log lock").join("\n")
+    }
+
+    /// The first line matching `wanted`, waiting up to `within` for it.
+    pub fn wait_for(&self, wanted: impl Fn(&str) -> bool, within: Duration) -> String {
+        let deadline = Instant::now() + within;
         loop {
             let found = self
-                .log
+                .0
                 .lock()
                 .expect("log lock")
                 .iter()
@@ -362,7 +384,7 @@ impl Host {
             assert!(
                 Instant::now() < deadline,
                 "expected log line not found in:\n{}",
-                self.log_text()
+                self.text()
             );
             std::thread::sleep(Duration::from_millis(20));
         }

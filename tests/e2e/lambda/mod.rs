@@ -8,14 +8,13 @@
 
 mod scenarios;
 
-use crate::common::{Host, Reply, repo_root, request, shared_cache_dir};
+use crate::common::{Host, LogLines, Reply, repo_root, request, shared_cache_dir};
 use crate::servers::free_port;
 use serde_json::Value;
-use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// The `bootstrap` binary under test.
@@ -103,7 +102,6 @@ impl LambdaBuilder {
     /// Starts the emulator, then the bootstrap, and waits until it is ready.
     pub fn start(self) -> LambdaHost {
         let port = free_port();
-        let emulator_log = Arc::new(Mutex::new(Vec::new()));
         let mut emulator = Command::new(cargo_lambda())
             .args([
                 "lambda",
@@ -123,22 +121,18 @@ impl LambdaBuilder {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start cargo lambda watch");
-        collect(
-            emulator.stderr.take().expect("stderr"),
-            emulator_log.clone(),
-        );
+        let emulator_log = LogLines::collect(emulator.stderr.take().expect("stderr"));
         let addr: SocketAddr = ([127, 0, 0, 1], port).into();
         let deadline = Instant::now() + Duration::from_secs(30);
         while TcpStream::connect(addr).is_err() {
             assert!(
                 Instant::now() < deadline,
                 "the emulator did not listen on {addr}:\n{}",
-                emulator_log.lock().expect("log").join("\n")
+                emulator_log.text()
             );
             std::thread::sleep(Duration::from_millis(50));
         }
         let data = tempfile::tempdir().expect("data dir");
-        let log = Arc::new(Mutex::new(Vec::new()));
         let mut bootstrap = Command::new(BOOTSTRAP)
             .env("AWS_LAMBDA_RUNTIME_API", format!("http://{addr}/.rt"))
             .env("AWS_LAMBDA_FUNCTION_NAME", "_")
@@ -154,7 +148,7 @@ impl LambdaBuilder {
             .stderr(Stdio::piped())
             .spawn()
             .expect("start bootstrap");
-        collect(bootstrap.stderr.take().expect("stderr"), log.clone());
+        let log = LogLines::collect(bootstrap.stderr.take().expect("stderr"));
         let host = LambdaHost {
             addr,
             bootstrap,
@@ -167,20 +161,12 @@ impl LambdaBuilder {
     }
 }
 
-fn collect(stream: impl std::io::Read + Send + 'static, sink: Arc<Mutex<Vec<String>>>) {
-    std::thread::spawn(move || {
-        for line in BufReader::new(stream).lines().map_while(Result::ok) {
-            sink.lock().expect("log lock").push(line);
-        }
-    });
-}
-
 /// A bootstrap behind its own emulator; both killed on drop.
 pub struct LambdaHost {
     addr: SocketAddr,
     bootstrap: Child,
     emulator: Child,
-    log: Arc<Mutex<Vec<String>>>,
+    log: LogLines,
     _data: tempfile::TempDir,
 }
 
@@ -199,33 +185,10 @@ impl LambdaHost {
         (reply.status, json)
     }
 
-    /// Everything the bootstrap wrote to stderr so far.
-    pub fn log_text(&self) -> String {
-        self.log.lock().expect("log lock").join("\n")
-    }
-
     /// The first log line matching `wanted`, waiting up to two minutes
     /// (the first start compiles every component).
     pub fn wait_for_log(&self, wanted: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            let found = self
-                .log
-                .lock()
-                .expect("log lock")
-                .iter()
-                .find(|l| wanted(l))
-                .cloned();
-            if let Some(line) = found {
-                return line;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "expected log line not found in:\n{}",
-                self.log_text()
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.log.wait_for(wanted, Duration::from_secs(120))
     }
 }
 
