@@ -74,6 +74,34 @@ pub enum Interruption {
     Process,
 }
 
+/// Which CPU the compiled code may count on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum CodeTarget {
+    /// Every feature of this machine's CPU: code for here and now
+    /// (`cloudfn up`, `invoke`, `stream`, the local cache).
+    #[default]
+    Host,
+    /// A fixed baseline of this architecture (x86-64-v3 on x86_64, LSE
+    /// atomics on aarch64), so code compiled on one machine loads on any
+    /// machine of that baseline: what the Lambda bootstrap's `precompiled/`
+    /// holds, since the machine that builds the zip is not the one that
+    /// runs it. wasmtime checks when loading that the CPU has the features.
+    Baseline,
+}
+
+impl CodeTarget {
+    /// The Cranelift presets and flags of the baseline on this architecture.
+    fn baseline_flags() -> &'static [&'static str] {
+        if cfg!(target_arch = "x86_64") {
+            &["x86-64-v3"]
+        } else if cfg!(target_arch = "aarch64") {
+            &["has_lse"]
+        } else {
+            &[]
+        }
+    }
+}
+
 /// The shared engine, linker and limits.
 pub struct Runtime {
     interruption: Interruption,
@@ -156,6 +184,16 @@ impl Runtime {
         cache_dir: Option<PathBuf>,
         interruption: Interruption,
     ) -> Result<Self, EngineError> {
+        Self::for_target(limits, cache_dir, interruption, CodeTarget::Host)
+    }
+
+    /// Builds the engine for these limits, compiling for `target`.
+    pub fn for_target(
+        limits: Limits,
+        cache_dir: Option<PathBuf>,
+        interruption: Interruption,
+        target: CodeTarget,
+    ) -> Result<Self, EngineError> {
         let config_err = |e: wasmtime::Error| EngineError::Config(format!("{e:#}"));
         let mut pool = PoolingAllocationConfig::new();
         let slots = limits.max_concurrent.max(1) + 8;
@@ -184,6 +222,21 @@ impl Runtime {
             .epoch_interruption(interruption == Interruption::Epoch)
             .max_wasm_stack(usize::try_from(limits.max_stack).unwrap_or(usize::MAX))
             .allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        if target == CodeTarget::Baseline {
+            // Naming the target stops wasmtime inferring this CPU's features.
+            config
+                .target(&target_lexicon::HOST.to_string())
+                .map_err(config_err)?;
+            for flag in CodeTarget::baseline_flags() {
+                // SAFETY: each flag names CPU features (a Cranelift preset);
+                // wasmtime refuses to load code compiled with them on a CPU
+                // that lacks any, so no code runs where it cannot.
+                #[allow(unsafe_code)]
+                unsafe {
+                    config.cranelift_flag_enable(flag);
+                }
+            }
+        }
         let engine = Engine::new(&config).map_err(config_err)?;
 
         let mut linker = Linker::new(&engine);

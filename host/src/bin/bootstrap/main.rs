@@ -10,7 +10,7 @@
 
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
-use cloudfn_host::engine::{Interruption, Runtime};
+use cloudfn_host::engine::{CodeTarget, Interruption, Runtime};
 use cloudfn_host::events::Routes;
 use cloudfn_host::limits::Limits;
 use cloudfn_host::manifest::Manifest;
@@ -96,8 +96,14 @@ impl Config {
                 .unwrap_or(std::path::Path::new("."))
                 .join("precompiled")
         });
-        let mut runtime =
-            Runtime::with_interruption(self.limits, Some(cache_dir), Interruption::Epoch)?;
+        // Baseline code: what `precompile` writes on the build machine must
+        // load on whichever CPU Lambda runs the function.
+        let mut runtime = Runtime::for_target(
+            self.limits,
+            Some(cache_dir),
+            Interruption::Epoch,
+            CodeTarget::Baseline,
+        )?;
         let runtime_config = match &self.runtime_config_file {
             Some(path) => RuntimeConfig::load(path)?,
             None => RuntimeConfig::default(),
