@@ -7,8 +7,9 @@
 #   bootstrap                                the runtime (this repository's `bootstrap` binary)
 #   spin.toml                                the product manifest, unchanged
 #   target/wasm32-wasip2/release/*.wasm      the components it names, at the paths it names
-#   precompiled/                             the components compiled for this engine, so an
-#                                            init deserializes them (x86_64, built on x86_64)
+#   precompiled/                             the components compiled for a CPU baseline of
+#                                            the architecture, so an init deserializes them
+#                                            (the other architecture's through qemu-user)
 #
 # The binary is cross-built with cargo-lambda and Zig (both from PyPI, into
 # target/lambda-venv-build), against an old glibc that Amazon Linux 2023
@@ -45,13 +46,23 @@ cp spin.toml "$stage/spin.toml"
 grep -o 'target/wasm32-wasip2/release/[A-Za-z0-9_.-]*\.wasm' spin.toml | sort -u |
     while read -r wasm; do cp "$wasm" "$stage/$wasm"; done
 
-if [ "$arch" = "$(uname -m | sed 's/aarch64/arm64/')" ]; then
-    # Same architecture: compile every component now, with the engine the
-    # bootstrap builds. A Lambda CPU that lacks a feature this machine has
-    # makes the engine's hash differ; the bootstrap then compiles at init.
-    "$stage/bootstrap" precompile --manifest "$stage/spin.toml" --cache-dir "$stage/precompiled"
+# Compile every component now, with the engine the bootstrap builds (a
+# fixed CPU baseline of the architecture, so the code loads on any Lambda
+# host of it). For the other architecture the bootstrap runs under
+# qemu-user with that architecture's C library (Debian: qemu-user,
+# libc6-arm64-cross and libgcc-s1-arm64-cross, or the amd64 ones).
+qemu_arch=${triple%%-*}
+sysroot=/usr/$qemu_arch-linux-gnu
+if [ "$qemu_arch" = "$(uname -m)" ]; then
+    run=("$stage/bootstrap")
+elif command -v "qemu-$qemu_arch" >/dev/null && [ -e "$sysroot/lib/libc.so.6" ]; then
+    run=("qemu-$qemu_arch" -L "$sysroot" "$stage/bootstrap")
 else
-    echo "note: built on $(uname -m): components compile at the first init on $arch" >&2
+    run=()
+    echo "note: no qemu-$qemu_arch and $sysroot here: the components compile at each cold start on $arch" >&2
+fi
+if [ ${#run[@]} -gt 0 ]; then
+    "${run[@]}" precompile --manifest "$stage/spin.toml" --cache-dir "$stage/precompiled"
 fi
 
 zip="target/lambda/bootstrap-$arch.zip"
