@@ -145,30 +145,28 @@ fn main() -> std::process::ExitCode {
 
 fn run(started: Instant) -> Result<()> {
     let cli = Cli::parse();
-    let tokio = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    match cli.command {
-        Some(Command::Precompile(config)) => {
-            let manifest_path = config.manifest_path();
-            let manifest = Manifest::load(&manifest_path)?;
-            let app = config.app(&manifest, &manifest_path)?;
-            let routes = app.http().routes().count();
-            let consumers = app.events().subscriptions().count();
-            println!(
-                "precompiled the components of {} ({routes} routes, {consumers} subscriptions) in {:.1} s",
-                manifest_path.display(),
-                started.elapsed().as_secs_f64()
-            );
-            Ok(())
-        }
-        None => {
-            let manifest_path = cli.config.manifest_path();
-            let manifest = Manifest::load(&manifest_path)?;
-            tokio.block_on(serve(cli.config, manifest, manifest_path, started))
-        }
+    let (config, precompile) = match cli.command {
+        Some(Command::Precompile(config)) => (config, true),
+        None => (cli.config, false),
+    };
+    let manifest_path = config.manifest_path();
+    let manifest = Manifest::load(&manifest_path)?;
+    if !precompile {
+        let tokio = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .context("cannot start the async runtime")?;
+        return tokio.block_on(serve(config, manifest, manifest_path, started));
     }
+    let app = config.app(&manifest, &manifest_path)?;
+    let routes = app.http().routes().count();
+    let consumers = app.events().subscriptions().count();
+    println!(
+        "precompiled the components of {} ({routes} routes, {consumers} subscriptions) in {:.1} s",
+        manifest_path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
 }
 
 async fn serve(

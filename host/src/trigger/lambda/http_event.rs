@@ -56,7 +56,7 @@ pub fn parse(shape: Shape, event: Value) -> Result<HttpEvent, LambdaError> {
             let context = &e.request_context;
             let raw_path = e.raw_path.as_deref().unwrap_or("/");
             let path = strip_stage(raw_path, context.stage.as_deref());
-            let mut headers = e.headers.clone();
+            let mut headers = e.headers;
             // Payload 2.0 moves the request's cookies out of the headers.
             if let Some(cookies) = e.cookies.as_ref().filter(|c| !c.is_empty())
                 && let Ok(value) = HeaderValue::from_str(&cookies.join("; "))
