@@ -7,6 +7,7 @@ pub mod cache;
 pub mod componentize;
 pub mod compose;
 pub mod state;
+pub mod stdio;
 pub mod watchdog;
 
 use crate::limits::{Limits, format_size};

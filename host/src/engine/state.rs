@@ -2,6 +2,7 @@
 //! instance state, the component's grants, and the memory limiter that also
 //! records peak usage.
 
+use super::stdio::GuestOutput;
 use crate::services::{HasServices, ServiceGrants, ServiceInstances, Services};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -106,7 +107,7 @@ impl HostState {
     /// Fresh state for one instance with the given grants.
     pub fn new(grants: &Grants, services: &Services, max_memory: u64) -> wasmtime::Result<Self> {
         let mut wasi = WasiCtx::builder();
-        wasi.inherit_stdout().inherit_stderr();
+        wasi.stdout(GuestOutput::Stdout).stderr(GuestOutput::Stderr);
         for (k, v) in &grants.env {
             wasi.env(k, v);
         }
