@@ -15,3 +15,4 @@ mod routing;
 mod sandbox;
 mod servers;
 mod services;
+mod web;
