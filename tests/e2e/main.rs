@@ -15,4 +15,3 @@ mod routing;
 mod sandbox;
 mod servers;
 mod services;
-mod web;

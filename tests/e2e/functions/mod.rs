@@ -9,3 +9,4 @@ mod index_reduce;
 mod sentiment;
 mod social_consumer;
 mod social_listener;
+mod web;

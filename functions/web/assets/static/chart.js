@@ -56,7 +56,7 @@ const cfChart = (() => {
     const max = Math.ceil(top / step) * step;
     const ticks = Number.isInteger(max / 2) ? [0, max / 2, max] : [0, max];
     const { x, y } = frame(svg, labels, 0, max, ticks, title);
-    const width = Math.max(4, Math.min(36, ((W - PAD.left - PAD.right) / Math.max(labels.length, 1)) * 0.6));
+    const width = Math.max(1, Math.min(36, ((W - PAD.left - PAD.right) / Math.max(labels.length, 1)) * 0.6));
     labels.forEach((label, i) => {
       let base = 0;
       for (const s of stacks) {

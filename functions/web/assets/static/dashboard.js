@@ -114,6 +114,15 @@
       for (const k of data.keywords) select.append(el("option", { value: k, text: k }));
     }
     const shown = select.value ? [select.value] : data.keywords;
+    // Minutes without tweets are absent from the answer: put them back, so
+    // the x axis is time.
+    const byTime = new Map(data.minutes.map((m) => [Date.parse(m.minute), m]));
+    const times = [...byTime.keys()];
+    const minutes = [];
+    for (let t = Math.min(...times); t <= Math.max(...times); t += 60000) {
+      minutes.push(byTime.get(t) ?? { minute: new Date(t).toISOString(), keywords: {} });
+    }
+    data = { ...data, minutes };
     const labels = data.minutes.map((m) => minuteLabel(m.minute));
     cfChart.line($("#mean-chart"), labels, shown.map((k) => ({
       name: k, color: COLORS[data.keywords.indexOf(k) % COLORS.length],
@@ -131,7 +140,7 @@
     const best = totals.map((t) => t.most_positive).filter(Boolean).sort((a, b) => b.compound - a.compound)[0];
     const worst = totals.map((t) => t.most_negative).filter(Boolean).sort((a, b) => a.compound - b.compound)[0];
     $("#summary").textContent = count
-      ? `${count} keyword mention${count === 1 ? "" : "s"} over ${data.minutes.length} minute${data.minutes.length === 1 ? "" : "s"} with tweets.`
+      ? `${count} keyword mention${count === 1 ? "" : "s"} in ${times.length} minute${times.length === 1 ? "" : "s"} with tweets.`
       : "No tweets yet: post some, or replay the sample feed.";
     $("#summary").dataset.count = String(count);
     $("#most-positive").replaceChildren(tweet(best, "pos"));
