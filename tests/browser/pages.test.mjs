@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readFileSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { createRequire } from "node:module";
 import { chromium } from "playwright-core";
 
 const BASE = process.env.CLOUDFN_URL;
@@ -55,12 +56,23 @@ async function screenshot(page, name) {
   await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: true });
 }
 
-/** Every form control has a label (or an aria-label). */
-async function assertLabelled(page) {
+const AXE = createRequire(import.meta.url).resolve("axe-core/axe.min.js");
+
+/**
+ * Every form control has a label, and axe-core finds no WCAG 2 A or AA
+ * violation (contrast, names, roles, landmarks…) in the page as it is now.
+ */
+async function assertAccessible(page) {
   const unlabelled = await page.evaluate(() => [...document.querySelectorAll("input, select, textarea")]
     .filter((e) => !e.labels?.length && !e.getAttribute("aria-label"))
     .map((e) => e.id || e.outerHTML));
   assert.deepEqual(unlabelled, [], "every control is labelled");
+  await page.addScriptTag({ path: AXE });
+  const violations = await page.evaluate(async () => {
+    const result = await axe.run(document, { runOnly: ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] });
+    return result.violations.map((v) => `${v.id} (${v.impact}): ${v.help}: ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
+  });
+  assert.deepEqual(violations, [], "axe-core finds no WCAG 2.1 A/AA violation");
 }
 
 /** The width and height of a PNG (from IHDR) or a JPEG (from SOF). */
@@ -112,7 +124,7 @@ test("home: every HTTP function answers, the consumers are listed", async () => 
   }
   assert.equal(await page.locator(".badge.error").count(), 0);
   assert.equal(await page.locator("tr[data-function='social-consumer']").innerText().then((t) => t.includes("event-triggered")), true);
-  await assertLabelled(page);
+  await assertAccessible(page);
   await screenshot(page, "home");
   await page.keyboard.press("Tab");
   assert.equal(await page.evaluate(() => document.activeElement.textContent), "Skip to content");
@@ -149,7 +161,7 @@ test("image lab: a pipeline on a real photo, downloaded, saved, and a 413 in wor
   const stored = await fetch(`${BASE}/blobs/${key}`);
   assert.equal(stored.status, 200);
   assert.deepEqual(Buffer.from(await stored.arrayBuffer()), bytes, "the drive holds the same bytes");
-  await assertLabelled(page);
+  await assertAccessible(page);
   await screenshot(page, "image-lab");
 
   await page.setInputFiles("#file", { name: "huge.png", mimeType: "image/png", buffer: hugePng() });
@@ -186,7 +198,7 @@ test("drive: upload several files with progress, page, download, delete", async 
 
   const [download] = await Promise.all([page.waitForEvent("download"), row.getByRole("link", { name: `Download ${first.name}` }).click()]);
   assert.deepEqual(readFileSync(await download.path()), first.buffer, "the download is the upload");
-  await assertLabelled(page);
+  await assertAccessible(page);
   await screenshot(page, "drive");
 
   await page.click("#next");
@@ -239,7 +251,7 @@ test("index: documents in, postings with term frequencies out", async () => {
   await page.fill("#word", "fox");
   await page.press("#word", "Enter");
   await page.locator("#result table").waitFor();
-  await assertLabelled(page);
+  await assertAccessible(page);
   await screenshot(page, "inverted-index");
   await finish(opened, "index");
 });
@@ -268,7 +280,7 @@ test("sentiment dashboard: live score, then the charts follow a running feed", a
   assert.ok(await page.locator("#count-chart rect").count() >= 2, "bars per minute");
   await page.locator("#most-negative blockquote").waitFor();
   await page.locator("#most-positive blockquote").waitFor();
-  await assertLabelled(page);
+  await assertAccessible(page);
   await screenshot(page, "sentiment-dashboard");
   await page.selectOption("#keyword", "rust");
   await page.waitForFunction(() => document.querySelectorAll("#mean-chart path[data-series]").length === 1);
@@ -282,4 +294,19 @@ test("unknown pages get the 404 page; the function routes still win", async () =
   await finish(opened, "404");
   const ops = await fetch(`${BASE}/image/ops`);
   assert.equal(ops.headers.get("content-type"), "application/json");
+});
+
+test("every page fits a phone screen and stays accessible there", async () => {
+  for (const path of ["/", "/image-lab", "/drive", "/inverted-index", "/sentiment-dashboard"]) {
+    const context = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    const page = await context.newPage();
+    const problems = [];
+    page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+    await page.goto(BASE + path, { waitUntil: "networkidle" });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    assert.ok(overflow <= 0, `${path}: no sideways scrolling on a phone (${overflow}px too wide)`);
+    await assertAccessible(page);
+    assert.deepEqual(problems, [], path);
+    await context.close();
+  }
 });

@@ -21,8 +21,8 @@
     const answer = el("td", {}, el("span", { class: "badge info", text: probe.event ? "event-triggered" : "calling…" }));
     body.append(el("tr", { "data-function": probe.name },
       el("th", { scope: "row" }, el("code", { text: probe.name })),
-      el("td", {}, el("code", { text: probe.route })),
-      el("td", {}, probe.event ? "—" : el("code", { text: probe.what })),
+      el("td", { class: "hide-narrow" }, el("code", { text: probe.route })),
+      el("td", { class: "hide-narrow" }, probe.event ? "—" : el("code", { text: probe.what })),
       answer));
     if (probe.event) continue;
     const started = performance.now();
