@@ -173,8 +173,27 @@ fn http_faces(p: &dyn Platform) -> Vec<(String, Reply)> {
     assert_eq!(dashboard.status, 200, "{name}: {}", dashboard.body);
     keep("social dashboard", dashboard);
 
+    // The web tier: a page, gzip-compressed (bytes, so base64 on Lambda),
+    // revalidated by its ETag, and the 404 page for what nothing routes.
+    let home = p.request("GET", "/", &[("accept-encoding", "gzip")], None);
+    assert_eq!(home.status, 200, "{name}: {}", home.body);
+    assert_eq!(home.header("content-encoding"), Some("gzip"), "{name}");
+    let etag = home.header("etag").expect("an ETag").to_owned();
+    keep("web home page, gzip", home);
+    let again = p.request(
+        "GET",
+        "/",
+        &[("accept-encoding", "gzip"), ("if-none-match", &etag)],
+        None,
+    );
+    assert_eq!(again.status, 304, "{name}: {}", again.body);
     let unrouted = p.request("GET", "/no/such/route", &[], None);
     assert_eq!(unrouted.status, 404, "{name}");
+    assert!(
+        unrouted.body.contains("No page here"),
+        "{name}: {}",
+        unrouted.body
+    );
     keep("no route", unrouted);
     replies
 }

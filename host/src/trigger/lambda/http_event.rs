@@ -336,8 +336,15 @@ fn status_line(status: u16) -> String {
     format!("{status} {reason}").trim_end().to_owned()
 }
 
-/// Whether a body of these headers' type travels as text.
+/// Whether a body of these headers' type travels as text: a text type, and
+/// not content-encoded (a gzip body is bytes, whatever its type).
 fn is_text(headers: &HeaderMap) -> bool {
+    let encoded = headers
+        .get(header::CONTENT_ENCODING)
+        .is_some_and(|v| !v.as_bytes().eq_ignore_ascii_case(b"identity"));
+    if encoded {
+        return false;
+    }
     let Some(content_type) = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -502,6 +509,19 @@ mod tests {
         assert_eq!(out["body"], "{\"ok\":true}");
         // cargo-lambda's emulator answers 500 to a 2.0 response without it.
         assert_eq!(out["cookies"], json!([]));
+    }
+
+    #[test]
+    fn a_content_encoded_text_body_goes_back_as_base64() {
+        // Short gzip output can be valid UTF-8; it is bytes all the same.
+        let response = http::Response::builder()
+            .header("content-type", "text/html; charset=utf-8")
+            .header("content-encoding", "gzip")
+            .body(Bytes::from_static(b"\x1f\x0b"))
+            .expect("response");
+        let out = respond(Shape::V2, response).expect("serializes");
+        assert_eq!(out["isBase64Encoded"], true);
+        assert_eq!(out["body"], BASE64.encode(b"\x1f\x0b"));
     }
 
     #[test]
