@@ -35,6 +35,54 @@ pub struct Limits {
         default_value_t = 100
     )]
     pub max_concurrent: u32,
+
+    /// Memory all running instances may reserve together. Each reserves its
+    /// whole limit (--max-memory, or its component's `max_memory`) when it
+    /// starts; a request that does not fit waits up to a second, then gets
+    /// 503 with Retry-After; an event delivery waits. The default is three
+    /// quarters of this machine's memory (or of its cgroup's limit).
+    #[arg(long, env = "CLOUDFN_MAX_TOTAL_MEMORY", value_name = "SIZE", default_value_t = ByteSize(default_total_memory()), value_parser = parse_byte_size)]
+    pub max_total_memory: ByteSize,
+}
+
+/// A size in bytes that prints as the flags take it (`18GiB`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct ByteSize(pub u64);
+
+impl std::fmt::Display for ByteSize {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&format_size(self.0))
+    }
+}
+
+fn parse_byte_size(s: &str) -> Result<ByteSize, String> {
+    parse_size(s).map(ByteSize)
+}
+
+/// Three quarters of the memory this process may use: the machine's
+/// (`MemTotal`), or its cgroup's `memory.max` when lower (16 GiB when
+/// neither can be read). Rounded down to whole MiB.
+pub fn default_total_memory() -> u64 {
+    let machine = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|text| mem_total(&text));
+    let cgroup = std::fs::read_to_string("/sys/fs/cgroup/memory.max")
+        .ok()
+        .and_then(|text| text.trim().parse::<u64>().ok());
+    let available = match (machine, cgroup) {
+        (Some(m), Some(c)) => m.min(c),
+        (Some(m), None) => m,
+        (None, Some(c)) => c,
+        (None, None) => 16 << 30,
+    };
+    (available / 4 * 3) >> 20 << 20
+}
+
+/// `MemTotal` of `/proc/meminfo`, in bytes.
+fn mem_total(meminfo: &str) -> Option<u64> {
+    let line = meminfo.lines().find(|l| l.starts_with("MemTotal:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    kib.checked_mul(1024)
 }
 
 impl Default for Limits {
@@ -46,6 +94,7 @@ impl Default for Limits {
             max_request_body: 64 << 20,
             max_response_body: 256 << 20,
             max_concurrent: 100,
+            max_total_memory: ByteSize(default_total_memory()),
         }
     }
 }
@@ -108,6 +157,16 @@ mod tests {
         assert!(parse_size("12 parsecs").is_err());
         assert_eq!(format_size(256 << 20), "256MiB");
         assert_eq!(format_size(1000), "1000 bytes");
+    }
+
+    #[test]
+    fn the_default_budget_is_three_quarters_of_memtotal() {
+        let meminfo = "MemTotal:       24563916 kB\nMemFree:         1000 kB\n";
+        assert_eq!(mem_total(meminfo), Some(24_563_916 * 1024));
+        assert_eq!(mem_total("MemFree: 1 kB\n"), None);
+        let budget = default_total_memory();
+        assert!(budget > 0 && budget.is_multiple_of(1 << 20));
+        assert_eq!(ByteSize(18 << 30).to_string(), "18GiB");
     }
 
     #[test]

@@ -274,6 +274,83 @@ fn excess_concurrent_requests_get_503_with_retry_after() {
 }
 
 #[test]
+fn the_memory_budget_admits_what_fits_and_refuses_the_rest_with_503() {
+    // Each instance reserves its whole memory limit: misbehave 64 MiB
+    // (--max-memory), granted 16 MiB (its tool.cloudfn.max_memory).
+    let host = HostBuilder::fixtures()
+        .arg("--max-memory")
+        .arg("64MiB")
+        .arg("--max-total-memory")
+        .arg("128MiB")
+        .start();
+    let addr = host.addr;
+    let sleepers: Vec<_> = ["/bad/sleep?ms=2500", "/granted/sleep?ms=2500"]
+        .into_iter()
+        .map(|path| std::thread::spawn(move || request(addr, "GET", path, &[], None)))
+        .collect();
+    std::thread::sleep(Duration::from_millis(400));
+    // 80 of 128 MiB reserved: another 64 MiB does not fit, even after the
+    // second it waits; 16 MiB does.
+    let started = Instant::now();
+    let refused = host.get("/bad/ok");
+    assert_eq!(refused.status, 503, "{refused:?}");
+    assert!(
+        started.elapsed() >= Duration::from_millis(900),
+        "it waited first"
+    );
+    assert_eq!(refused.header("retry-after"), Some("1"));
+    assert!(
+        refused.body.contains(
+            "the memory budget of 128MiB (--max-total-memory) has no room for another 64MiB instance of `misbehave`"
+        ),
+        "{}",
+        refused.body
+    );
+    assert_eq!(host.get("/granted/ok").status, 200, "a light function fits");
+    for sleeper in sleepers {
+        assert_eq!(sleeper.join().expect("sleeper").status, 200);
+    }
+    assert_eq!(host.get("/bad/ok").status, 200, "the budget comes back");
+}
+
+#[test]
+fn a_components_own_memory_limit_is_enforced_and_named() {
+    let host = HostBuilder::fixtures().start();
+    let reply = host.get("/granted/hog");
+    assert_eq!(reply.status, 500, "{reply:?}");
+    assert!(
+        reply
+            .body
+            .contains("exceeded its memory limit of 16MiB (its tool.cloudfn.max_memory)"),
+        "{}",
+        reply.body
+    );
+}
+
+#[test]
+fn a_budget_smaller_than_one_instance_is_refused_at_start() {
+    let output = std::process::Command::new(crate::common::CLOUDFN)
+        .args([
+            "up",
+            "--max-memory",
+            "256MiB",
+            "--max-total-memory",
+            "128MiB",
+            "-f",
+        ])
+        .arg(crate::common::fixtures().join("spin.toml"))
+        .output()
+        .expect("run cloudfn");
+    assert!(!output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr
+            .contains("--max-total-memory 128MiB cannot hold one instance of --max-memory 256MiB"),
+        "{stderr}"
+    );
+}
+
+#[test]
 fn nothing_is_granted_unless_the_manifest_says_so() {
     let host = HostBuilder::fixtures().start();
     let granted_env = host.get("/granted/env");

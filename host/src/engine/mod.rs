@@ -3,6 +3,7 @@
 //! linker with every interface a guest may import, and fresh stores with the
 //! sandbox limits applied.
 
+pub mod admission;
 pub mod cache;
 pub mod componentize;
 pub mod compose;
@@ -13,6 +14,7 @@ pub mod watchdog;
 use crate::limits::{Limits, format_size};
 use crate::manifest::{FileMount, Manifest};
 use crate::services::{GrantContext, ServiceConfig, ServiceError, Services};
+use admission::Admission;
 use cache::{CacheError, CacheOutcome, ComponentCache};
 use state::{Grants, HostState};
 use std::path::PathBuf;
@@ -112,7 +114,7 @@ pub struct Runtime {
     cache: ComponentCache,
     epoch_stop: Arc<AtomicBool>,
     services: Services,
-    admission: Arc<tokio::sync::Semaphore>,
+    admission: Arc<Admission>,
 }
 
 /// An event handler export, pre-instantiated.
@@ -170,6 +172,11 @@ pub struct LoadedComponent {
     /// Its response-body limit: `--max-response-body`, or the manifest's
     /// `[component.X.tool.cloudfn] max_response_body`.
     pub max_response_body: u64,
+    /// Its linear-memory limit, reserved in the memory budget while an
+    /// instance runs: `--max-memory`, or the manifest's
+    /// `[component.X.tool.cloudfn] max_memory` (no more than `--max-memory`,
+    /// the size of the pool's memory slots).
+    pub max_memory: u64,
 }
 
 impl Runtime {
@@ -196,6 +203,13 @@ impl Runtime {
         target: CodeTarget,
     ) -> Result<Self, EngineError> {
         let config_err = |e: wasmtime::Error| EngineError::Config(format!("{e:#}"));
+        if limits.max_total_memory.0 < limits.max_memory {
+            return Err(EngineError::Config(format!(
+                "--max-total-memory {} cannot hold one instance of --max-memory {}",
+                limits.max_total_memory,
+                format_size(limits.max_memory)
+            )));
+        }
         let mut pool = PoolingAllocationConfig::new();
         let slots = limits.max_concurrent.max(1) + 8;
         pool.total_component_instances(slots)
@@ -269,7 +283,10 @@ impl Runtime {
             interruption,
             engine,
             linker,
-            admission: Arc::new(tokio::sync::Semaphore::new(limits.max_concurrent as usize)),
+            admission: Arc::new(Admission::new(
+                limits.max_concurrent,
+                limits.max_total_memory.0,
+            )),
             limits,
             cache: ComponentCache::new(cache_dir),
             epoch_stop,
@@ -293,10 +310,10 @@ impl Runtime {
         &self.limits
     }
 
-    /// One permit per running instance, `--max-concurrent` in all, shared by
-    /// every trigger: HTTP requests and event deliveries draw on the same
-    /// instance slots of the pool.
-    pub fn admission(&self) -> &Arc<tokio::sync::Semaphore> {
+    /// The instance slots (`--max-concurrent`) and the memory budget
+    /// (`--max-total-memory`), shared by every trigger: HTTP requests and
+    /// event deliveries draw on the same instance slots of the pool.
+    pub fn admission(&self) -> &Arc<Admission> {
         &self.admission
     }
 
@@ -365,6 +382,14 @@ impl Runtime {
         };
         let max_request_body = size_override("max_request_body", self.limits.max_request_body)?;
         let max_response_body = size_override("max_response_body", self.limits.max_response_body)?;
+        let max_memory = size_override("max_memory", self.limits.max_memory)?;
+        if max_memory > self.limits.max_memory {
+            return Err(link_err(format!(
+                "tool.cloudfn.max_memory = {} exceeds --max-memory {}, the most an instance may have: raise --max-memory",
+                format_size(max_memory),
+                format_size(self.limits.max_memory)
+            )));
+        }
         if !path.exists() {
             return Err(EngineError::MissingComponent {
                 id: id.to_owned(),
@@ -375,6 +400,7 @@ impl Runtime {
         let mut loaded = self.link(id, &path, &bytes, grants)?;
         loaded.max_request_body = max_request_body;
         loaded.max_response_body = max_response_body;
+        loaded.max_memory = max_memory;
         Ok(loaded)
     }
 
@@ -446,13 +472,14 @@ impl Runtime {
             cache_outcome,
             max_request_body: self.limits.max_request_body,
             max_response_body: self.limits.max_response_body,
+            max_memory: self.limits.max_memory,
         })
     }
 
     /// A fresh store for one instance of `component`, with the memory limit
     /// and an epoch deadline of the request timeout.
     pub fn new_store(&self, component: &LoadedComponent) -> wasmtime::Result<Store<HostState>> {
-        let state = HostState::new(&component.grants, &self.services, self.limits.max_memory)?;
+        let state = HostState::new(&component.grants, &self.services, component.max_memory)?;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         if self.interruption == Interruption::Epoch {
@@ -476,8 +503,9 @@ impl Runtime {
     pub fn describe_limits(&self) -> String {
         let l = &self.limits;
         format!(
-            "memory {} per instance, timeout {:?}, stack {}, request body {}, response body {}, {} concurrent instances",
+            "memory {} per instance, {} in all, timeout {:?}, stack {}, request body {}, response body {}, {} concurrent instances",
             format_size(l.max_memory),
+            l.max_total_memory,
             l.timeout,
             format_size(l.max_stack),
             format_size(l.max_request_body),

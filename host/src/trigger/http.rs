@@ -4,6 +4,7 @@
 use super::body::{Cutoff, GuardedResponseBody, LimitedRequestBody};
 use super::dispatch::{Dispatch, RequestTrace, trap_of};
 use super::headers::set_spin_headers;
+use crate::engine::admission::Admission;
 use crate::engine::state::MemoryUsage;
 use crate::engine::{EngineError, Runtime};
 use crate::limits::format_size;
@@ -21,7 +22,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tokio::sync::Semaphore;
 use wasmtime::Trap;
 use wasmtime_wasi_http::handler::{ExpirationError, InstantiationError};
 use wasmtime_wasi_http::{Error as HttpError, WasiBody};
@@ -65,9 +65,12 @@ pub type ResponseBody = WasiBody;
 pub struct HttpApp {
     runtime: Arc<Runtime>,
     router: Router<Arc<RoutedComponent>>,
-    permits: Arc<Semaphore>,
+    admission: Arc<Admission>,
     next_id: AtomicU64,
 }
+
+/// How long a request waits for room in the memory budget before its `503`.
+pub const MEMORY_WAIT: Duration = Duration::from_secs(1);
 
 struct RoutedComponent {
     id: String,
@@ -76,6 +79,8 @@ struct RoutedComponent {
     max_request_body: u64,
     /// Its response-body limit, likewise.
     max_response_body: u64,
+    /// Its memory limit, reserved in the budget while an instance runs.
+    max_memory: u64,
     dispatch: Dispatch,
 }
 
@@ -93,6 +98,7 @@ impl HttpApp {
                     let id = component.id.clone();
                     let max_request_body = component.max_request_body;
                     let max_response_body = component.max_response_body;
+                    let max_memory = component.max_memory;
                     let dispatch = Dispatch::new(runtime.clone(), component).ok_or_else(|| {
                         ServeError::NotHttp {
                             id: trigger.component.clone(),
@@ -103,6 +109,7 @@ impl HttpApp {
                         id,
                         max_request_body,
                         max_response_body,
+                        max_memory,
                         dispatch,
                     });
                     loaded.insert(&trigger.component, routed.clone());
@@ -111,11 +118,11 @@ impl HttpApp {
             };
             routes.push((trigger.route.clone(), routed));
         }
-        let permits = runtime.admission().clone();
+        let admission = runtime.admission().clone();
         Ok(Self {
             runtime,
             router: Router::new(routes),
-            permits,
+            admission,
             next_id: AtomicU64::new(1),
         })
     }
@@ -183,18 +190,19 @@ impl HttpApp {
                 ),
             );
         }
-        let Ok(permit) = self.permits.clone().try_acquire_owned() else {
-            let mut response = log.plain(
-                StatusCode::SERVICE_UNAVAILABLE,
-                format!(
-                    "at capacity: {} instances are running (--max-concurrent); retry shortly",
-                    limits.max_concurrent
-                ),
-            );
-            response
-                .headers_mut()
-                .insert(header::RETRY_AFTER, http::HeaderValue::from_static("1"));
-            return response;
+        let permit = match self
+            .admission
+            .admit(&routed.id, routed.max_memory, MEMORY_WAIT)
+            .await
+        {
+            Ok(ticket) => ticket,
+            Err(refusal) => {
+                let mut response = log.plain(StatusCode::SERVICE_UNAVAILABLE, refusal.to_string());
+                response
+                    .headers_mut()
+                    .insert(header::RETRY_AFTER, http::HeaderValue::from_static("1"));
+                return response;
+            }
         };
         let uri = req.uri().clone();
         set_spin_headers(req.headers_mut(), &route, &uri, client);
@@ -228,7 +236,7 @@ impl HttpApp {
             Err(_elapsed) => Failure::Timeout(budget),
         };
         drop(permit);
-        let (status, message) = failure.describe(id, &routed.id, limits);
+        let (status, message) = failure.describe(id, &routed, limits);
         log.plain_with(status, message, usage.as_deref())
     }
 }
@@ -311,9 +319,10 @@ impl Failure {
     fn describe(
         &self,
         id: u64,
-        component: &str,
+        routed: &RoutedComponent,
         limits: &crate::limits::Limits,
     ) -> (StatusCode, String) {
+        let component = routed.id.as_str();
         match self {
             Failure::Timeout(None) => (
                 StatusCode::GATEWAY_TIMEOUT,
@@ -338,8 +347,13 @@ impl Failure {
             Failure::MemoryLimit => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!(
-                    "request {id}: component `{component}` exceeded its memory limit of {} (--max-memory)",
-                    format_size(limits.max_memory)
+                    "request {id}: component `{component}` exceeded its memory limit of {} ({})",
+                    format_size(routed.max_memory),
+                    if routed.max_memory == limits.max_memory {
+                        "--max-memory"
+                    } else {
+                        "its tool.cloudfn.max_memory"
+                    }
                 ),
             ),
             Failure::StackOverflow => (

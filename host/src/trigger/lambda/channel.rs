@@ -34,7 +34,13 @@ pub async fn deliver_to_channel(
             queued_ms: None,
         };
         let run = async {
-            let _permit = events.runtime().admission().clone().acquire_owned().await;
+            let _permit = events
+                .runtime()
+                .admission()
+                .instances()
+                .clone()
+                .acquire_owned()
+                .await;
             deliver(events.runtime(), &consumer, payload.to_vec()).await
         };
         let (result, usage) = match deadline {

@@ -57,6 +57,11 @@ pub async fn deliver(
     consumer: &Consumer,
     payload: Vec<u8>,
 ) -> (Result<(), String>, Option<Arc<MemoryUsage>>) {
+    // The caller holds an instance slot; the memory comes with the consumer.
+    let _memory = runtime
+        .admission()
+        .reserve_memory(consumer.component.max_memory)
+        .await;
     let mut store = match runtime.new_store(&consumer.component) {
         Ok(store) => store,
         Err(e) => return (Err(format!("cannot create an instance: {e:#}")), None),
@@ -110,7 +115,12 @@ pub async fn deliver(
         };
     let result = match outcome {
         Ok(result) => result,
-        Err(error) => Err(dispatch_failure(&error, &usage, runtime.limits())),
+        Err(error) => Err(dispatch_failure(
+            &error,
+            &usage,
+            consumer.component.max_memory,
+            runtime.limits(),
+        )),
     };
     (result, Some(usage))
 }

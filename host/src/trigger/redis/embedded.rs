@@ -41,7 +41,7 @@ pub async fn start(
 
 async fn run(app: Arc<RedisApp>, broker: Broker) {
     let events = Arc::new(Semaphore::new(app.concurrency()));
-    let admission = app.runtime.admission().clone();
+    let admission = app.runtime.admission().instances().clone();
     loop {
         // Wait for one slot of each kind, then take what else is free.
         let Ok(first) = events.clone().acquire_owned().await else {

@@ -230,11 +230,21 @@ impl RedisApp {
 }
 
 /// Why an instance failed, in words (the memory limit, the stack, a trap).
-fn dispatch_failure(error: &wasmtime::Error, usage: &MemoryUsage, limits: &Limits) -> String {
+fn dispatch_failure(
+    error: &wasmtime::Error,
+    usage: &MemoryUsage,
+    max_memory: u64,
+    limits: &Limits,
+) -> String {
     if usage.limit_hit() {
+        let source = if max_memory == limits.max_memory {
+            "--max-memory"
+        } else {
+            "its tool.cloudfn.max_memory"
+        };
         return format!(
-            "exceeded its memory limit of {} (--max-memory)",
-            format_size(limits.max_memory)
+            "exceeded its memory limit of {} ({source})",
+            format_size(max_memory)
         );
     }
     match crate::trigger::dispatch::trap_of(error) {

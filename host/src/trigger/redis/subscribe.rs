@@ -66,7 +66,13 @@ pub async fn start(
                         let (app, id, channel, payload) =
                             (app.clone(), id.clone(), channel.clone(), payload.clone());
                         tokio::spawn(async move {
-                            let Ok(_permit) = app.runtime.admission().clone().acquire_owned().await
+                            let Ok(_permit) = app
+                                .runtime
+                                .admission()
+                                .instances()
+                                .clone()
+                                .acquire_owned()
+                                .await
                             else {
                                 return;
                             };
