@@ -45,6 +45,47 @@ pub struct Limits {
     pub max_total_memory: ByteSize,
 }
 
+/// Limits on client connections to `cloudfn up`'s HTTP server (not used on
+/// Lambda, where the platform holds the connections). Each closes a
+/// connection with a `cloudfn::connection` log line saying which limit.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ConnectionLimits {
+    /// Time a client has to send a request's headers, from their first byte:
+    /// a slower client is disconnected.
+    #[arg(long, env = "CLOUDFN_HEADER_READ_TIMEOUT", value_name = "DURATION", default_value = "10s", value_parser = parse_duration)]
+    pub header_read_timeout: Duration,
+
+    /// Time a connection may stay open with no request on it (after
+    /// connecting, or between kept-alive requests).
+    #[arg(long, env = "CLOUDFN_IDLE_TIMEOUT", value_name = "DURATION", default_value = "60s", value_parser = parse_duration)]
+    pub idle_timeout: Duration,
+
+    /// Time a request body may send nothing while the function waits for
+    /// it; the request then gets 408.
+    #[arg(long, env = "CLOUDFN_BODY_READ_TIMEOUT", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    pub body_read_timeout: Duration,
+
+    /// Connections open at once; more wait in the listen backlog until one closes.
+    #[arg(
+        long,
+        env = "CLOUDFN_MAX_CONNECTIONS",
+        value_name = "N",
+        default_value_t = 10_000
+    )]
+    pub max_connections: u32,
+}
+
+impl Default for ConnectionLimits {
+    fn default() -> Self {
+        Self {
+            header_read_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            body_read_timeout: Duration::from_secs(30),
+            max_connections: 10_000,
+        }
+    }
+}
+
 /// A size in bytes that prints as the flags take it (`18GiB`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct ByteSize(pub u64);
@@ -193,5 +234,22 @@ mod tests {
         assert_eq!(parsed.max_request_body, default.max_request_body);
         assert_eq!(parsed.max_response_body, default.max_response_body);
         assert_eq!(parsed.max_concurrent, default.max_concurrent);
+        assert_eq!(parsed.max_total_memory, default.max_total_memory);
+    }
+
+    #[test]
+    fn connection_defaults_match_flags() {
+        use clap::Parser;
+        #[derive(Parser)]
+        struct Cli {
+            #[command(flatten)]
+            connections: ConnectionLimits,
+        }
+        let parsed = Cli::parse_from(["x"]).connections;
+        let default = ConnectionLimits::default();
+        assert_eq!(parsed.header_read_timeout, default.header_read_timeout);
+        assert_eq!(parsed.idle_timeout, default.idle_timeout);
+        assert_eq!(parsed.body_read_timeout, default.body_read_timeout);
+        assert_eq!(parsed.max_connections, default.max_connections);
     }
 }

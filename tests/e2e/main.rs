@@ -5,6 +5,7 @@ mod common;
 
 mod cache;
 mod cli;
+mod connections;
 mod core_modules;
 mod coverage;
 mod dependencies;

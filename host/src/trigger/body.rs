@@ -3,13 +3,17 @@
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
+use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
+use std::time::Duration;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
-/// A request body that fails once more than `limit` bytes arrive, and flags it.
+/// A request body that fails once more than `limit` bytes arrive, and flags
+/// it; with [`Self::stall_after`], also once the client sends nothing for a
+/// while as the function waits for it.
 ///
 /// `B` is any body whose errors are HTTP errors: hyper's `Incoming` on a
 /// socket (mapped with `HttpError::from`), or a buffered body from a Lambda
@@ -19,6 +23,16 @@ pub struct LimitedRequestBody<B> {
     limit: u64,
     seen: u64,
     exceeded: Arc<AtomicBool>,
+    stall: Option<StallWatch>,
+}
+
+/// How long a read may wait for the client, and the flag set when it waited longer.
+struct StallWatch {
+    timeout: Duration,
+    timer: Pin<Box<tokio::time::Sleep>>,
+    /// A read is waiting (the timer runs from when it began).
+    waiting: bool,
+    stalled: Arc<AtomicBool>,
 }
 
 impl<B> LimitedRequestBody<B> {
@@ -29,7 +43,21 @@ impl<B> LimitedRequestBody<B> {
             limit,
             seen: 0,
             exceeded,
+            stall: None,
         }
+    }
+
+    /// Fails the body, and sets `stalled`, when a read waits more than
+    /// `timeout` for the client's next bytes (`--body-read-timeout`). Time
+    /// the function spends not reading does not count.
+    pub fn stall_after(mut self, timeout: Duration, stalled: Arc<AtomicBool>) -> Self {
+        self.stall = Some(StallWatch {
+            timeout,
+            timer: Box::pin(tokio::time::sleep(timeout)),
+            waiting: false,
+            stalled,
+        });
+        self
     }
 }
 
@@ -45,7 +73,23 @@ where
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, HttpError>>> {
         let this = self.get_mut();
-        match Pin::new(&mut this.inner).poll_frame(cx) {
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        if let Some(watch) = &mut this.stall {
+            if polled.is_pending() {
+                if !watch.waiting {
+                    watch.waiting = true;
+                    let deadline = tokio::time::Instant::now() + watch.timeout;
+                    watch.timer.as_mut().reset(deadline);
+                }
+                if watch.timer.as_mut().poll(cx).is_ready() {
+                    watch.stalled.store(true, Ordering::Relaxed);
+                    return Poll::Ready(Some(Err(HttpError::ConnectionReadTimeout)));
+                }
+            } else {
+                watch.waiting = false;
+            }
+        }
+        match polled {
             Poll::Ready(Some(Ok(frame))) => {
                 if let Some(data) = frame.data_ref() {
                     this.seen += data.len() as u64;

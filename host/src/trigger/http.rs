@@ -14,9 +14,7 @@ use bytes::Bytes;
 use http::{Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Full};
-use hyper::body::Incoming;
 use std::collections::BTreeMap;
-use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -67,6 +65,8 @@ pub struct HttpApp {
     router: Router<Arc<RoutedComponent>>,
     admission: Arc<Admission>,
     next_id: AtomicU64,
+    /// `--body-read-timeout`, for bodies read from a socket.
+    body_read_timeout: Option<Duration>,
 }
 
 /// How long a request waits for room in the memory budget before its `503`.
@@ -124,7 +124,16 @@ impl HttpApp {
             router: Router::new(routes),
             admission,
             next_id: AtomicU64::new(1),
+            body_read_timeout: None,
         })
+    }
+
+    /// Fails a request with `408` when its body sends nothing for `timeout`
+    /// while the function waits for it (bodies from a socket; a Lambda
+    /// event's body is already whole).
+    pub fn with_body_read_timeout(mut self, timeout: Duration) -> Self {
+        self.body_read_timeout = Some(timeout);
+        self
     }
 
     /// `(route, component)` pairs, most specific first.
@@ -207,8 +216,15 @@ impl HttpApp {
         let uri = req.uri().clone();
         set_spin_headers(req.headers_mut(), &route, &uri, client);
         let too_large = Arc::new(AtomicBool::new(false));
-        let req = req
-            .map(|body| LimitedRequestBody::new(body, max_body, too_large.clone()).boxed_unsync());
+        let stalled = Arc::new(AtomicBool::new(false));
+        let stall_after = self.body_read_timeout;
+        let req = req.map(|body| {
+            let body = LimitedRequestBody::new(body, max_body, too_large.clone());
+            match stall_after {
+                Some(timeout) => body.stall_after(timeout, stalled.clone()).boxed_unsync(),
+                None => body.boxed_unsync(),
+            }
+        });
         let trace = Arc::new(RequestTrace::default());
         // The invocation's budget counts only when it is the tighter bound.
         let budget = budget.filter(|b| *b < limits.timeout);
@@ -219,6 +235,9 @@ impl HttpApp {
         let failure = match outcome {
             // The guest may answer anything once its body stream failed at the limit.
             Ok(_) if too_large.load(Ordering::Relaxed) => Failure::BodyTooLarge(max_body),
+            Ok(_) if stalled.load(Ordering::Relaxed) => {
+                Failure::BodyStalled(stall_after.unwrap_or_default())
+            }
             Ok(Ok((response, guest))) => {
                 let status = response.status();
                 let max = routed.max_response_body;
@@ -238,43 +257,6 @@ impl HttpApp {
         drop(permit);
         let (status, message) = failure.describe(id, &routed, limits);
         log.plain_with(status, message, usage.as_deref())
-    }
-}
-
-/// Accepts connections on `listener` until `shutdown` resolves.
-pub async fn serve(
-    app: Arc<HttpApp>,
-    listener: TcpListener,
-    shutdown: impl Future<Output = ()>,
-) -> std::io::Result<()> {
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let (stream, client) = tokio::select! {
-            () = &mut shutdown => return Ok(()),
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accept failed");
-                    continue;
-                }
-            },
-        };
-        let _ = stream.set_nodelay(true);
-        let app = app.clone();
-        tokio::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let app = app.clone();
-                let req = req.map(|body: Incoming| body.map_err(HttpError::from));
-                async move { Ok::<_, std::convert::Infallible>(app.handle(req, client).await) }
-            });
-            if let Err(e) = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
-                .await
-            {
-                tracing::debug!(error = %e, %client, "connection ended with an error");
-            }
-        });
     }
 }
 
@@ -309,6 +291,8 @@ enum Failure {
     /// Past `--timeout`, or past the invocation's budget when given.
     Timeout(Option<Duration>),
     BodyTooLarge(u64),
+    /// The client sent no body bytes for this long while the guest waited.
+    BodyStalled(Duration),
     MemoryLimit,
     StackOverflow,
     Capacity(String),
@@ -342,6 +326,12 @@ impl Failure {
                 format!(
                     "request {id}: request body exceeds the limit of {} (--max-request-body)",
                     format_size(*max_body)
+                ),
+            ),
+            Failure::BodyStalled(timeout) => (
+                StatusCode::REQUEST_TIMEOUT,
+                format!(
+                    "request {id}: the request body sent nothing for {timeout:?} (--body-read-timeout)"
                 ),
             ),
             Failure::MemoryLimit => (

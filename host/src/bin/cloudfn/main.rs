@@ -7,16 +7,19 @@ use clap::{Args, Parser, Subcommand};
 use cloudfn_host::engine::cache::ComponentCache;
 use cloudfn_host::engine::{Interruption, Runtime};
 use cloudfn_host::events::{Broker, Route, Routes};
-use cloudfn_host::limits::Limits;
+use cloudfn_host::limits::{ConnectionLimits, Limits, parse_duration};
 use cloudfn_host::manifest::Manifest;
 use cloudfn_host::services::ServiceConfig;
 use cloudfn_host::services::runtime_config::RuntimeConfig;
-use cloudfn_host::trigger::http::{HttpApp, bind, serve};
+use cloudfn_host::trigger::http::{HttpApp, bind};
 use cloudfn_host::trigger::redis::{self as redis_trigger, RedisApp};
+use cloudfn_host::trigger::server::serve;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::watch;
 
 #[derive(Parser)]
 #[command(
@@ -146,6 +149,13 @@ struct UpArgs {
     /// (SUBSCRIBE, at most once), instead of the embedded durable broker.
     #[arg(long, env = "CLOUDFN_REDIS", value_name = "URL")]
     redis: Option<String>,
+    /// On SIGTERM or Ctrl-C, stop accepting and let running requests and
+    /// event deliveries finish for at most this long, then exit 0; a second
+    /// signal exits at once.
+    #[arg(long, env = "CLOUDFN_SHUTDOWN_TIMEOUT", value_name = "DURATION", default_value = "30s", value_parser = parse_duration)]
+    shutdown_timeout: Duration,
+    #[command(flatten)]
+    connections: ConnectionLimits,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -238,7 +248,10 @@ async fn up(args: UpArgs) -> Result<()> {
         }
     }
     let runtime = Arc::new(args.engine.runtime(Interruption::Epoch, routes)?);
-    let app = Arc::new(HttpApp::new(runtime.clone(), &manifest)?);
+    let app = Arc::new(
+        HttpApp::new(runtime.clone(), &manifest)?
+            .with_body_read_timeout(args.connections.body_read_timeout),
+    );
     let events = match &source {
         Some(source) => Some((
             Arc::new(RedisApp::new(runtime.clone(), &manifest, &triggers)?),
@@ -252,10 +265,13 @@ async fn up(args: UpArgs) -> Result<()> {
     // holds, or a Redis server that cannot be reached, fails the start.
     let mut redis_task = None;
     let mut embedded_task = None;
+    let (stop, stopping) = watch::channel(false);
     match &events {
         Some((app, Route::Embedded(broker))) => {
-            embedded_task =
-                Some(redis_trigger::embedded::start(app.clone(), broker.clone()).await?);
+            embedded_task = Some(
+                redis_trigger::embedded::start(app.clone(), broker.clone(), stopping.clone())
+                    .await?,
+            );
         }
         Some((app, Route::Redis(url))) => {
             let url = url.clone();
@@ -294,21 +310,68 @@ async fn up(args: UpArgs) -> Result<()> {
         }
     }
     tracing::info!("limits: {}", runtime.describe_limits());
-    let served = serve(app, listener, shutdown_signal());
-    let result = match redis_task {
-        Some(task) => tokio::select! {
-            served = served => served.map_err(anyhow::Error::from),
-            ended = task => Err(match ended {
-                Ok(error) => anyhow::Error::from(error),
-                Err(join) => anyhow::anyhow!("the Redis trigger stopped: {join}"),
-            }),
-        },
-        None => served.await.map_err(anyhow::Error::from),
+    let c = &args.connections;
+    tracing::info!(
+        "connections: at most {}, headers within {:?}, idle {:?}, body silence {:?}; shutdown drains for {:?}",
+        c.max_connections,
+        c.header_read_timeout,
+        c.idle_timeout,
+        c.body_read_timeout,
+        args.shutdown_timeout
+    );
+    tokio::spawn(signals(stop, args.shutdown_timeout));
+    let mut stopped = stopping.clone();
+    let served = serve(app, listener, args.connections, async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    });
+    let drained = async {
+        let served = match redis_task {
+            Some(task) => tokio::select! {
+                served = served => served.map_err(anyhow::Error::from),
+                ended = task => Err(match ended {
+                    Ok(error) => anyhow::Error::from(error),
+                    Err(join) => anyhow::anyhow!("the Redis trigger stopped: {join}"),
+                }),
+            },
+            None => served.await.map_err(anyhow::Error::from),
+        };
+        if let Some(task) = embedded_task {
+            let _ = task.await;
+        }
+        served
     };
-    if let Some(task) = embedded_task {
-        task.abort();
+    let mut stopped = stopping.clone();
+    let deadline = async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+        tokio::time::sleep(args.shutdown_timeout).await;
+    };
+    tokio::select! {
+        result = drained => {
+            if *stopping.borrow() {
+                tracing::info!("shut down: every request and delivery under way finished");
+            }
+            result
+        }
+        () = deadline => {
+            tracing::warn!(
+                "shutdown: requests or deliveries still running after {:?} (--shutdown-timeout) are abandoned; deliveries not acknowledged are delivered again at the next start",
+                args.shutdown_timeout
+            );
+            Ok(())
+        }
     }
-    result
+}
+
+/// The first SIGTERM or Ctrl-C starts the drain; a second exits at once.
+async fn signals(stop: watch::Sender<bool>, timeout: Duration) {
+    shutdown_signal().await;
+    tracing::info!(
+        "shutting down: new connections are refused; running requests and deliveries may finish within {timeout:?} (--shutdown-timeout); a second signal exits at once"
+    );
+    let _ = stop.send(true);
+    shutdown_signal().await;
+    tracing::warn!("second signal: exiting at once");
+    std::process::exit(130);
 }
 
 async fn invoke(args: InvokeArgs) -> Result<()> {

@@ -22,10 +22,13 @@ use tokio::sync::Semaphore;
 const POLL: Duration = Duration::from_millis(200);
 
 /// Subscribes the app's consumers to the broker, takes its delivery lock,
-/// and delivers until the returned task is aborted.
+/// and delivers until `stop` turns true; then it claims nothing more, and
+/// the returned task ends once every delivery under way has been handled and
+/// acknowledged (or scheduled for retry), as a shutdown drains it.
 pub async fn start(
     app: Arc<RedisApp>,
     broker: Broker,
+    stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<()>, BrokerError> {
     let lock = broker.lock_for_delivery().await?;
     let pairs = app
@@ -35,19 +38,35 @@ pub async fn start(
     broker.subscribe(pairs).await?;
     Ok(tokio::spawn(async move {
         let _lock = lock;
-        run(app, broker).await;
+        let events = Arc::new(Semaphore::new(app.concurrency()));
+        run(app.clone(), broker, events.clone(), stop).await;
+        // Every delivery under way holds one of these until it is settled.
+        let all = u32::try_from(app.concurrency()).unwrap_or(u32::MAX);
+        let _settled = events.acquire_many(all).await;
     }))
 }
 
-async fn run(app: Arc<RedisApp>, broker: Broker) {
-    let events = Arc::new(Semaphore::new(app.concurrency()));
+/// Claims and delivers until `stop` turns true. It stops only while waiting
+/// (for slots or for messages), never between a claim and its deliveries.
+async fn run(
+    app: Arc<RedisApp>,
+    broker: Broker,
+    events: Arc<Semaphore>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
     let admission = app.runtime.admission().instances().clone();
     loop {
         // Wait for one slot of each kind, then take what else is free.
-        let Ok(first) = events.clone().acquire_owned().await else {
-            return;
+        let slot = async {
+            let first = events.clone().acquire_owned().await.ok()?;
+            let instance = admission.clone().acquire_owned().await.ok()?;
+            Some((first, instance))
         };
-        let Ok(instance) = admission.clone().acquire_owned().await else {
+        let slot = tokio::select! {
+            slot = slot => slot,
+            _ = stop.wait_for(|stop| *stop) => None,
+        };
+        let Some((first, instance)) = slot else {
             return;
         };
         let mut slots = vec![(first, instance)];
@@ -83,6 +102,7 @@ async fn run(app: Arc<RedisApp>, broker: Broker) {
             tokio::select! {
                 () = broker.published() => {}
                 () = tokio::time::sleep(wait) => {}
+                _ = stop.wait_for(|stop| *stop) => return,
             }
             continue;
         }
