@@ -33,15 +33,13 @@ trap cleanup EXIT
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 wait_up() { for _ in $(seq 1 300); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; echo "server at $1 did not start" >&2; exit 1; }
 
-start() { # binary -> port
-  local port; port=$(free_port)
-  "$1" up -f bench/hello.toml --listen "127.0.0.1:$port" --cache-dir "$work/cache-$port" >/dev/null 2>"$work/$port.log" &
+start() { # binary port (not in a subshell: pids must reach the cleanup)
+  "$1" up -f bench/hello.toml --listen "127.0.0.1:$2" --cache-dir "$work/cache-$2" >/dev/null 2>"$work/$2.log" &
   pids+=($!)
-  wait_up "http://127.0.0.1:$port/"
-  echo "$port"
+  wait_up "http://127.0.0.1:$2/"
 }
-before_port=$(start "$BEFORE")
-after_port=$(start "$AFTER")
+before_port=$(free_port); start "$BEFORE" "$before_port"
+after_port=$(free_port); start "$AFTER" "$after_port"
 
 rps() { wrk -t2 -c"$CONNECTIONS" -d"$DURATION" "http://127.0.0.1:$1/" | awk '/Requests\/sec/ {print $2}'; }
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"

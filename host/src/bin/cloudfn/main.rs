@@ -220,7 +220,28 @@ fn run() -> Result<()> {
     }
 }
 
+/// Raises the soft limit on open files to the hard one: each connection is
+/// a descriptor, and the usual soft limit (1,024) is far below
+/// `--max-connections`. Says so when even the hard limit is lower.
+fn raise_open_files_limit(max_connections: u32) {
+    use rustix::process::{Resource, getrlimit, setrlimit};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        limit.current = limit.maximum;
+        if let Err(e) = setrlimit(Resource::Nofile, limit) {
+            tracing::warn!("cannot raise the open-files limit: {e}");
+        }
+    }
+    let open_files = getrlimit(Resource::Nofile).current.unwrap_or(u64::MAX);
+    if open_files < u64::from(max_connections) + 256 {
+        tracing::warn!(
+            "the open-files limit ({open_files}) is below --max-connections ({max_connections}) plus what the host itself needs: connections past it fail to be accepted"
+        );
+    }
+}
+
 async fn up(args: UpArgs) -> Result<()> {
+    raise_open_files_limit(args.connections.max_connections);
     let manifest = Manifest::load(&args.manifest.manifest)?;
     if args.build {
         cloudfn_host::build::build(&manifest, &[])?;
