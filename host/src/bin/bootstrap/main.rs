@@ -96,10 +96,19 @@ impl Config {
                 .unwrap_or(std::path::Path::new("."))
                 .join("precompiled")
         });
+        // Lambda runs one invocation at a time per execution environment and
+        // sizes its memory itself: unless set, the budget is never smaller
+        // than one instance (a 128 MB function's cgroup would be).
+        let mut limits = self.limits;
+        if std::env::var_os("CLOUDFN_MAX_TOTAL_MEMORY").is_none() {
+            limits.max_total_memory = limits
+                .max_total_memory
+                .max(cloudfn_host::limits::ByteSize(limits.max_memory));
+        }
         // Baseline code: what `precompile` writes on the build machine must
         // load on whichever CPU Lambda runs the function.
         let mut runtime = Runtime::for_target(
-            self.limits,
+            limits,
             Some(cache_dir),
             Interruption::Epoch,
             CodeTarget::Baseline,
