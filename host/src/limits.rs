@@ -126,6 +126,19 @@ fn mem_total(meminfo: &str) -> Option<u64> {
     kib.checked_mul(1024)
 }
 
+impl Limits {
+    /// A component's memory limit and where it comes from, for messages:
+    /// `256MiB (--max-memory)` or `16MiB (its tool.cloudfn.max_memory)`.
+    pub fn describe_memory_limit(&self, component_limit: u64) -> String {
+        let source = if component_limit == self.max_memory {
+            "--max-memory"
+        } else {
+            "its tool.cloudfn.max_memory"
+        };
+        format!("{} ({source})", format_size(component_limit))
+    }
+}
+
 impl Default for Limits {
     fn default() -> Self {
         Self {

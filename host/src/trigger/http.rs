@@ -337,13 +337,8 @@ impl Failure {
             Failure::MemoryLimit => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!(
-                    "request {id}: component `{component}` exceeded its memory limit of {} ({})",
-                    format_size(routed.max_memory),
-                    if routed.max_memory == limits.max_memory {
-                        "--max-memory"
-                    } else {
-                        "its tool.cloudfn.max_memory"
-                    }
+                    "request {id}: component `{component}` exceeded its memory limit of {}",
+                    limits.describe_memory_limit(routed.max_memory)
                 ),
             ),
             Failure::StackOverflow => (

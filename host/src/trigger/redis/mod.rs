@@ -237,14 +237,9 @@ fn dispatch_failure(
     limits: &Limits,
 ) -> String {
     if usage.limit_hit() {
-        let source = if max_memory == limits.max_memory {
-            "--max-memory"
-        } else {
-            "its tool.cloudfn.max_memory"
-        };
         return format!(
-            "exceeded its memory limit of {} ({source})",
-            format_size(max_memory)
+            "exceeded its memory limit of {}",
+            limits.describe_memory_limit(max_memory)
         );
     }
     match crate::trigger::dispatch::trap_of(error) {
