@@ -1,10 +1,12 @@
-//! Real servers for the tests, from Debian's packages: each binds
-//! `127.0.0.1` on a free port, keeps its data in a throwaway directory, and
-//! is killed when dropped.
+//! Real servers for the tests, from Debian's packages (and S3 and SQS from
+//! crates.io and PyPI): each binds `127.0.0.1` on a free port, keeps its
+//! data in a throwaway directory, and is killed when dropped.
 
+use crate::common::repo_root;
+use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -324,4 +326,131 @@ pub fn s3_server(root: &Path, access_key: &str, secret_key: &str) -> std::net::S
         });
     });
     addr
+}
+
+/// A Python virtual environment `target/<name>` with `pip install ARGS`
+/// done once; `bin/<marker>` tells an earlier run's install is there.
+/// Returns the environment's `bin/`.
+pub fn python_venv(name: &str, pip_args: &[&str], marker: &str) -> PathBuf {
+    let venv = repo_root().join("target").join(name);
+    let bin = venv.join("bin");
+    if bin.join(marker).exists() {
+        return bin;
+    }
+    let run = |program: &Path, args: &[&str]| {
+        let output = Command::new(program)
+            .args(args)
+            .output()
+            .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
+        assert!(
+            output.status.success(),
+            "{} {args:?} failed:\n{}",
+            program.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    let venv_arg = venv.display().to_string();
+    run(Path::new("python3"), &["-m", "venv", &venv_arg]);
+    let mut args = vec!["install", "--quiet"];
+    args.extend_from_slice(pip_args);
+    run(&bin.join("pip"), &args);
+    assert!(
+        bin.join(marker).exists(),
+        "pip installed no {}",
+        bin.join(marker).display()
+    );
+    bin
+}
+
+/// moto's server mode (PyPI, pinned in `tests/sqs/requirements.txt`),
+/// installed once into `target/sqs-venv`.
+fn moto() -> &'static Path {
+    static BIN: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BIN.get_or_init(|| {
+        let requirements = repo_root().join("tests/sqs/requirements.txt");
+        python_venv(
+            "sqs-venv",
+            &["-r", &requirements.display().to_string()],
+            "moto_server",
+        )
+    })
+}
+
+/// A real SQS-compatible server (moto) that checks every request's
+/// signature and the caller's IAM policy, with an account's queues made.
+pub struct SqsServer {
+    _server: Server,
+    /// Its endpoint, `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    /// The access key allowed `sqs:*`.
+    pub access_key_id: String,
+    /// Its secret.
+    pub secret_access_key: String,
+}
+
+/// Starts an SQS server with `queues` (a `.fifo` name is a FIFO queue).
+pub fn sqs_server(queues: &[&str]) -> SqsServer {
+    let dir = tempfile::tempdir().expect("sqs dir");
+    let port = free_port();
+    let child = Command::new(moto().join("moto_server"))
+        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        // Only the test's three IAM set-up calls go unsigned.
+        .env("INITIAL_NO_AUTH_ACTION_COUNT", "3")
+        .current_dir(dir.path())
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start moto_server");
+    let server = Server {
+        child,
+        port,
+        _dir: dir,
+    };
+    wait_for("moto_server", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let mut args = vec![endpoint.as_str(), "setup"];
+    args.extend_from_slice(queues);
+    let keys = sqs_admin(&args);
+    SqsServer {
+        _server: server,
+        endpoint,
+        access_key_id: keys["access_key_id"].as_str().expect("key").to_owned(),
+        secret_access_key: keys["secret_access_key"]
+            .as_str()
+            .expect("secret")
+            .to_owned(),
+    }
+}
+
+impl SqsServer {
+    /// Receives every message waiting in `queue`, as an event source
+    /// mapping would (each stays invisible for 5 minutes after).
+    pub fn receive(&self, queue: &str) -> Vec<Value> {
+        let answer = sqs_admin(&[
+            &self.endpoint,
+            "receive",
+            &self.access_key_id,
+            &self.secret_access_key,
+            queue,
+        ]);
+        answer.as_array().expect("a list of messages").clone()
+    }
+}
+
+/// Runs `tests/sqs/admin.py` with boto3 from the server's environment.
+fn sqs_admin(args: &[&str]) -> Value {
+    let output = Command::new(moto().join("python"))
+        .arg(repo_root().join("tests/sqs/admin.py"))
+        .args(args)
+        .output()
+        .expect("run tests/sqs/admin.py");
+    assert!(
+        output.status.success(),
+        "admin.py {args:?} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("admin.py prints JSON")
 }

@@ -5,10 +5,14 @@
 //! channel has acknowledged it; a failed delivery is retried with backoff,
 //! then dead-lettered, and can be replayed; the queue is bounded.
 //!
+//! On Lambda, Amazon SQS stands in instead ([`sqs`]): what a guest
+//! publishes goes to the queue that feeds the channel.
+//!
 //! A leaf module: the outbound Redis service publishes into it, the Redis
 //! trigger delivers from it, and `cloudfn events` inspects it.
 
 pub mod broker;
+pub mod sqs;
 pub mod store;
 
 pub use broker::{Broker, BrokerError, DeliveryLock, QueueLimits, Receipt};
@@ -24,6 +28,23 @@ pub enum Route {
     Embedded(Broker),
     /// By a real Redis server at this URL (`cloudfn up --redis URL`).
     Redis(String),
+    /// By Amazon SQS, one queue per channel (the Lambda bootstrap).
+    Sqs(std::sync::Arc<sqs::SqsPublisher>),
+}
+
+impl std::fmt::Display for Route {
+    /// What serves the address, for the log and the start banner.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Embedded(broker) => write!(f, "embedded broker {}", broker.path().display()),
+            Self::Redis(url) => f.write_str(url),
+            Self::Sqs(sqs) => write!(
+                f,
+                "Amazon SQS at {}",
+                sqs.endpoint().unwrap_or("(no AWS_REGION)")
+            ),
+        }
+    }
 }
 
 /// The Redis addresses the manifest's `[[trigger.redis]]` name (templates
@@ -51,15 +72,7 @@ impl Routes {
 impl std::fmt::Debug for Routes {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_map()
-            .entries(self.routes.iter().map(|(a, r)| {
-                (
-                    a,
-                    match r {
-                        Route::Embedded(b) => format!("embedded broker {}", b.path().display()),
-                        Route::Redis(url) => url.clone(),
-                    },
-                )
-            }))
+            .entries(self.routes.iter().map(|(a, r)| (a, r.to_string())))
             .finish()
     }
 }

@@ -123,7 +123,10 @@ fn an_upload_whose_event_cannot_be_published_answers_503_and_keeps_the_blob() {
     let host = HostBuilder::product()
         .arg("--data-dir")
         .arg(data.path().display().to_string())
-        .env("SPIN_VARIABLE_EVENTS_ADDRESS", "redis://127.0.0.1:1")
+        .env(
+            "SPIN_VARIABLE_STORAGE_EVENTS_ADDRESS",
+            "redis://127.0.0.1:1",
+        )
         .start();
     let body = png(8, 8);
     let reply = host.request(

@@ -8,8 +8,8 @@
 
 mod scenarios;
 
-use crate::common::{Host, LogLines, Reply, repo_root, request, shared_cache_dir};
-use crate::servers::free_port;
+use crate::common::{Host, LogLines, Reply, request, shared_cache_dir};
+use crate::servers::{free_port, python_venv};
 use serde_json::Value;
 use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
@@ -28,35 +28,10 @@ const CARGO_LAMBDA: &str = "cargo-lambda==1.9.2";
 /// package it cross-compiles with is not needed to emulate).
 pub fn cargo_lambda() -> &'static Path {
     static INSTALLED: OnceLock<PathBuf> = OnceLock::new();
-    INSTALLED.get_or_init(|| {
-        if let Some(path) = std::env::var_os("CLOUDFN_CARGO_LAMBDA") {
-            return PathBuf::from(path);
-        }
-        let venv = repo_root().join("target/lambda-venv");
-        let bin = venv.join("bin/cargo-lambda");
-        if bin.exists() {
-            return bin;
-        }
-        let run = |program: &Path, args: &[&str]| {
-            let output = Command::new(program)
-                .args(args)
-                .output()
-                .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
-            assert!(
-                output.status.success(),
-                "{} {args:?} failed:\n{}",
-                program.display(),
-                String::from_utf8_lossy(&output.stderr)
-            );
-        };
-        let venv_arg = venv.display().to_string();
-        run(Path::new("python3"), &["-m", "venv", &venv_arg]);
-        run(
-            &venv.join("bin/pip"),
-            &["install", "--quiet", "--no-deps", CARGO_LAMBDA],
-        );
-        assert!(bin.exists(), "pip installed no {}", bin.display());
-        bin
+    INSTALLED.get_or_init(|| match std::env::var_os("CLOUDFN_CARGO_LAMBDA") {
+        Some(path) => PathBuf::from(path),
+        None => python_venv("lambda-venv", &["--no-deps", CARGO_LAMBDA], "cargo-lambda")
+            .join("cargo-lambda"),
     })
 }
 

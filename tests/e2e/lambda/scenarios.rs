@@ -2,12 +2,13 @@
 //! the emulator: every function's HTTP face (a binary image round trip
 //! among them), an event batch where one message's handler fails, and an
 //! uploaded image whose storage event makes a thumbnail, with the blob
-//! store on a real S3 server.
+//! store on a real S3 server; and the social pipeline, through the embedded
+//! broker on one and a real SQS server on the other.
 
 use super::{LambdaBuilder, LambdaHost, Platform};
 use crate::common::{Host, HostBuilder, Reply, product_manifest, wait_until};
 use crate::events::{app, dead_letters, publish};
-use crate::servers::s3_server;
+use crate::servers::{SqsServer, s3_server, sqs_server};
 use image::{DynamicImage, GenericImageView, ImageFormat, RgbImage};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -49,14 +50,14 @@ fn local_host(s3: SocketAddr) -> Host {
 
 /// The bootstrap on the product manifest, its blobs under
 /// `s3://drive/lambda`. On Lambda S3 itself tells of new objects, so
-/// blob-upload publishes no event of its own (`events_address` empty).
+/// blob-upload publishes no event of its own (`storage_events_address` empty).
 fn lambda_host(s3: SocketAddr) -> LambdaHost {
     s3_env(s3)
         .into_iter()
         .fold(
             LambdaBuilder::manifest(product_manifest())
                 .env("CLOUDFN_BLOB_STORE", "s3://drive/lambda")
-                .env("SPIN_VARIABLE_EVENTS_ADDRESS", ""),
+                .env("SPIN_VARIABLE_STORAGE_EVENTS_ADDRESS", ""),
             |b, (k, v)| b.env(k, v),
         )
         .start()
@@ -483,4 +484,176 @@ fn a_misbehaving_guest_costs_only_its_own_invocation_on_lambda() {
     );
     let fine = lambda.request("GET", "/hello/after", &[], None);
     assert_eq!(fine.status, 200, "the bootstrap carries on: {}", fine.body);
+}
+
+/// Twelve tweets as NDJSON: ten name a keyword (`rust`), two do not.
+fn tweets() -> String {
+    let texts = [
+        "rust is great",
+        "I love rust and wasm",
+        "rust compile times are awful",
+        "rust",
+        "meh, rust again",
+        "this rust crate is terrible, bad docs",
+        "rust makes me happy :)",
+        "rust, fine",
+        "worst rust bug ever",
+        "best rust release yet!",
+        "lunch was nice",
+        "the weather is bad",
+    ];
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, text)| {
+            let tweet = json!({"id": format!("t{i}"), "text": text, "created_at": format!("2026-12-06T10:{:02}:00Z", 10 + i % 3)});
+            format!("{tweet}\n")
+        })
+        .collect()
+}
+
+/// Posts [`tweets`] to the listener, lets `deliver` bring what it published
+/// to the consumer (nothing to do on `cloudfn up`), and waits for the
+/// dashboard to count them; the dashboard.
+fn social_pipeline(p: &dyn Platform, deliver: impl FnOnce()) -> Value {
+    let name = p.name();
+    let posted = p.request(
+        "POST",
+        "/social/tweets",
+        &[("content-type", "application/x-ndjson")],
+        Some(tweets().as_bytes()),
+    );
+    assert_eq!(posted.status, 202, "{name}: {}", posted.body);
+    let counts: Value = serde_json::from_str(&posted.body).expect("JSON");
+    assert_eq!(
+        counts,
+        json!({"received": 12, "published": 10, "filtered_out": 2}),
+        "{name}"
+    );
+    deliver();
+    let dashboard = wait_until(
+        "ten tweets on the dashboard",
+        || p.request("GET", "/social/dashboard?keyword=rust", &[], None),
+        |r| {
+            serde_json::from_str::<Value>(&r.body).is_ok_and(|d| d["totals"]["rust"]["count"] == 10)
+        },
+    );
+    serde_json::from_str(&dashboard.body).expect("JSON")
+}
+
+fn sqs_lambda_env(sqs: &SqsServer) -> Vec<(&'static str, String)> {
+    vec![
+        ("CLOUDFN_SQS_CHANNELS", "cloudfn-feed=feed".into()),
+        ("AWS_ENDPOINT_URL_SQS", sqs.endpoint.clone()),
+        ("AWS_REGION", "us-east-1".into()),
+        ("AWS_ACCESS_KEY_ID", sqs.access_key_id.clone()),
+        ("AWS_SECRET_ACCESS_KEY", sqs.secret_access_key.clone()),
+        ("SPIN_VARIABLE_STORAGE_EVENTS_ADDRESS", String::new()),
+    ]
+}
+
+fn lambda_with(env: Vec<(&'static str, String)>) -> LambdaHost {
+    env.into_iter()
+        .fold(LambdaBuilder::manifest(product_manifest()), |b, (k, v)| {
+            b.env(k, v)
+        })
+        .start()
+}
+
+#[test]
+fn the_social_pipeline_runs_through_sqs_on_lambda_as_through_the_broker_on_cloudfn_up() {
+    let local = HostBuilder::product().start();
+    let on_up = social_pipeline(&local, || {});
+
+    // Lambda: the listener's publishes to `feed` become messages of the
+    // queue mapped to it, on a real SQS server that checks signatures; the
+    // queue's records, as an event source mapping delivers them, reach the
+    // consumer.
+    let sqs = sqs_server(&["cloudfn-feed"]);
+    let lambda = lambda_with(sqs_lambda_env(&sqs));
+    let on_lambda = social_pipeline(&lambda, || {
+        let messages = sqs.receive("cloudfn-feed");
+        assert_eq!(messages.len(), 10, "{messages:?}");
+        let records: Vec<Value> = messages
+            .iter()
+            .map(|m| {
+                let body = m["Body"].as_str().expect("a body");
+                let event: Value = serde_json::from_str(body).expect("a CloudEvent");
+                assert_eq!(event["type"], "dev.cloudfn.social.tweet", "{event}");
+                sqs_record(m["MessageId"].as_str().expect("id"), body, "cloudfn-feed")
+            })
+            .collect();
+        let (status, response) = lambda.invoke(&json!({ "Records": records }));
+        assert_eq!(status, 200, "{response}");
+        assert!(failed_ids(&response).is_empty(), "{response}");
+    });
+    assert_eq!(on_lambda, on_up, "the same dashboard on both hosts");
+}
+
+#[test]
+fn a_publish_that_sqs_refuses_answers_503_with_sqs_own_reason() {
+    let sqs = sqs_server(&["cloudfn-feed"]);
+    // A queue that does not exist.
+    let mut env = sqs_lambda_env(&sqs);
+    env[0].1 = "cloudfn-missing=feed".into();
+    let lambda = lambda_with(env);
+    let reply = lambda.request(
+        "POST",
+        "/social/tweets",
+        &[("content-type", "application/json")],
+        Some(br#"{"id": "1", "text": "rust"}"#),
+    );
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert!(
+        reply.body.contains("QueueDoesNotExist") && reply.body.contains("cloudfn-missing"),
+        "{}",
+        reply.body
+    );
+    drop(lambda);
+
+    // A wrong secret: SQS checks the signature and refuses.
+    let mut env = sqs_lambda_env(&sqs);
+    env[4].1 = "not-the-secret".into();
+    let lambda = lambda_with(env);
+    let reply = lambda.request(
+        "POST",
+        "/social/tweets",
+        &[("content-type", "application/json")],
+        Some(br#"{"id": "1", "text": "rust"}"#),
+    );
+    assert_eq!(reply.status, 503, "{}", reply.body);
+    assert!(
+        reply.body.contains("SignatureDoesNotMatch"),
+        "{}",
+        reply.body
+    );
+    assert!(sqs.receive("cloudfn-feed").is_empty(), "nothing was sent");
+}
+
+#[test]
+fn a_fifo_queue_gets_the_feed_in_order_in_one_group() {
+    let sqs = sqs_server(&["cloudfn-feed.fifo"]);
+    let mut env = sqs_lambda_env(&sqs);
+    env[0].1 = "cloudfn-feed.fifo=feed".into();
+    let lambda = lambda_with(env);
+    // Two equal tweets as well: both are delivered, not deduplicated.
+    let feed = "{\"id\": \"1\", \"text\": \"rust one\"}\n{\"id\": \"2\", \"text\": \"rust two\"}\n{\"id\": \"2\", \"text\": \"rust two\"}\n";
+    let reply = lambda.request(
+        "POST",
+        "/social/tweets",
+        &[("content-type", "application/x-ndjson")],
+        Some(feed.as_bytes()),
+    );
+    assert_eq!(reply.status, 202, "{}", reply.body);
+    let messages = sqs.receive("cloudfn-feed.fifo");
+    let ids: Vec<String> = messages
+        .iter()
+        .map(|m| {
+            assert_eq!(m["Attributes"]["MessageGroupId"], "feed", "{m}");
+            let event: Value =
+                serde_json::from_str(m["Body"].as_str().expect("body")).expect("JSON");
+            event["data"]["id"].as_str().expect("tweet id").to_owned()
+        })
+        .collect();
+    assert_eq!(ids, ["1", "2", "2"]);
 }

@@ -11,13 +11,15 @@
 use anyhow::{Context, Result};
 use clap::{Args, Parser, Subcommand};
 use cloudfn_host::engine::{CodeTarget, Interruption, Runtime};
-use cloudfn_host::events::Routes;
+use cloudfn_host::events::sqs::SqsPublisher;
+use cloudfn_host::events::{Route, Routes};
 use cloudfn_host::limits::Limits;
 use cloudfn_host::manifest::Manifest;
 use cloudfn_host::services::ServiceConfig;
 use cloudfn_host::services::runtime_config::RuntimeConfig;
 use cloudfn_host::trigger::lambda::settings::LambdaSettings;
 use cloudfn_host::trigger::lambda::{LambdaApp, LambdaError};
+use cloudfn_host::trigger::redis as redis_trigger;
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 use std::path::PathBuf;
@@ -123,11 +125,22 @@ impl Config {
             self.blob_store.as_deref(),
         )
         .map_err(anyhow::Error::msg)?;
+        // What a guest publishes to a `[[trigger.redis]]` address goes to
+        // the SQS queue of its channel, whose records come back to this
+        // function's consumers (the embedded broker's part on `cloudfn up`).
+        let sqs = Arc::new(SqsPublisher::from_env(
+            |name| std::env::var(name).ok(),
+            &settings.queues,
+        ));
+        let mut event_routes = Routes::default();
+        for trigger in redis_trigger::resolve(manifest)? {
+            event_routes.insert(&trigger.address, Route::Sqs(sqs.clone()));
+        }
         runtime.configure_services(&ServiceConfig {
             data_dir: Some(self.data_dir),
             blob_url: self.blob_store,
             runtime_config,
-            event_routes: Routes::default(),
+            event_routes,
         })?;
         Ok(LambdaApp::new(Arc::new(runtime), manifest, settings)?)
     }

@@ -299,7 +299,8 @@ async fn up(args: UpArgs) -> Result<()> {
             redis_task =
                 Some(redis_trigger::subscribe::start(app.clone(), move |_| url.clone()).await?);
         }
-        None => {}
+        // Only the Lambda bootstrap publishes to SQS; SQS delivers there.
+        Some((_, Route::Sqs(_))) | None => {}
     }
     println!("Serving http://{addr}");
     if manifest.http_triggers.is_empty() && triggers.is_empty() {
@@ -321,11 +322,7 @@ async fn up(args: UpArgs) -> Result<()> {
         }
     }
     if let Some((app, source)) = &events {
-        let served_by = match source {
-            Route::Embedded(broker) => format!("embedded broker {}", broker.path().display()),
-            Route::Redis(url) => url.clone(),
-        };
-        println!("Subscriptions ({served_by}):");
+        println!("Subscriptions ({source}):");
         for (address, channel, component) in app.subscriptions() {
             println!("  {component}: channel `{channel}` at {address}");
         }

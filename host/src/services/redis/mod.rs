@@ -8,12 +8,13 @@
 //! An address a `[[trigger.redis]]` of the manifest names goes where that
 //! trigger's messages come from ([`crate::events::Routes`]): the embedded
 //! broker by default, which takes `publish` (and nothing else), or the real
-//! server `--redis` names.
+//! server `--redis` names; on Lambda, Amazon SQS (`publish` only as well).
 
 mod wit;
 
 use super::allowed_hosts::AllowedHosts;
 use super::{GrantContext, HasService, Service, ServiceConfig};
+use crate::events::sqs::SqsPublisher;
 use crate::events::{Broker, Route, Routes};
 use crate::services::handles::OpenHandles;
 use redis::aio::MultiplexedConnection;
@@ -107,6 +108,13 @@ pub enum Connection {
         /// The address the guest opened.
         address: String,
     },
+    /// To Amazon SQS, standing in for the manifest's `address` on Lambda.
+    Sqs {
+        /// The publisher.
+        sqs: std::sync::Arc<SqsPublisher>,
+        /// The address the guest opened.
+        address: String,
+    },
 }
 
 /// An argument of `execute`.
@@ -128,17 +136,30 @@ impl Connection {
             Self::Broker { address, .. } => Err(RedisError::Other(format!(
                 "{address} is served by cloudfn's embedded event broker, which takes `publish` only; run `cloudfn up --redis URL` for a Redis server"
             ))),
+            Self::Sqs { address, .. } => Err(RedisError::Other(format!(
+                "{address} is served by Amazon SQS on Lambda, which takes `publish` only"
+            ))),
         }
     }
 
     /// `PUBLISH channel payload`.
     pub async fn publish(&self, channel: &str, payload: &[u8]) -> Result<(), RedisError> {
-        if let Self::Broker { broker, .. } = self {
-            return broker
-                .publish(channel, payload)
-                .await
-                .map(drop)
-                .map_err(|e| RedisError::Other(e.to_string()));
+        match self {
+            Self::Broker { broker, .. } => {
+                return broker
+                    .publish(channel, payload)
+                    .await
+                    .map(drop)
+                    .map_err(|e| RedisError::Other(e.to_string()));
+            }
+            Self::Sqs { sqs, .. } => {
+                return sqs
+                    .publish(channel, payload)
+                    .await
+                    .map(drop)
+                    .map_err(|e| RedisError::Other(e.to_string()));
+            }
+            Self::Redis(_) => {}
         }
         self.query::<i64>(redis::cmd("PUBLISH").arg(channel).arg(payload))
             .await
@@ -222,6 +243,10 @@ impl RedisInstance {
         Ok(match self.routes.get(address) {
             Some(Route::Embedded(broker)) => Connection::Broker {
                 broker: broker.clone(),
+                address: address.to_owned(),
+            },
+            Some(Route::Sqs(sqs)) => Connection::Sqs {
+                sqs: sqs.clone(),
                 address: address.to_owned(),
             },
             Some(Route::Redis(url)) => Connection::Redis(connect(url).await?),

@@ -1,0 +1,431 @@
+//! Amazon SQS standing in for a manifest's Redis address on Lambda. A
+//! guest's `publish(channel, payload)` becomes `SendMessage` to the queue
+//! that feeds that channel, so the message reaches the channel's consumers
+//! through the queue's event source mapping, as on `cloudfn up` it reaches
+//! them through the embedded broker.
+//!
+//! The queue of a channel is the one the Lambda settings map to it
+//! (`CLOUDFN_SQS_CHANNELS=cloudfn-feed=feed`), else the queue named like the
+//! channel: the same rule the SQS trigger reads records by. Its URL comes
+//! from `GetQueueUrl` once, then from memory.
+//!
+//! The SQS JSON protocol over HTTPS, signed with Signature Version 4
+//! ([`sigv4`]). Credentials, region and endpoint come from the environment
+//! as every AWS SDK reads them there: `AWS_ACCESS_KEY_ID`,
+//! `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN` (Lambda sets all three from
+//! the function's role), `AWS_REGION`, and `AWS_ENDPOINT_URL_SQS` or
+//! `AWS_ENDPOINT_URL` for another endpoint.
+
+pub mod sigv4;
+
+use serde_json::{Value, json};
+use sigv4::Credentials;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+/// How long one SQS call may take, connection included.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a message could not be sent.
+#[derive(Debug, thiserror::Error)]
+pub enum SqsError {
+    /// A setting the client needs is not in the environment.
+    #[error("publishing to SQS needs {0}, which is not set")]
+    Missing(&'static str),
+    /// Several queues feed the channel, so no one of them is its queue.
+    #[error(
+        "channel `{channel}` is fed by {} queues ({}), and a message goes to one: map a single queue to it",
+        queues.len(),
+        queues.join(", ")
+    )]
+    AmbiguousQueue {
+        /// The channel.
+        channel: String,
+        /// The queues mapped to it.
+        queues: Vec<String>,
+    },
+    /// SQS message bodies are text.
+    #[error("SQS carries text, and this message of {0} bytes is not UTF-8")]
+    NotText(usize),
+    /// The call failed: SQS's own error, or the transport's.
+    #[error("SQS {operation} for queue `{queue}`: {message}")]
+    Call {
+        /// `GetQueueUrl` or `SendMessage`.
+        operation: &'static str,
+        /// The queue's name.
+        queue: String,
+        /// What SQS (or the connection) said.
+        message: String,
+    },
+}
+
+/// The publishing side of SQS for one application.
+pub struct SqsPublisher {
+    endpoint: Option<String>,
+    region: Option<String>,
+    credentials: Option<Credentials>,
+    /// Channel → the queues mapped to it.
+    queues: BTreeMap<String, Vec<String>>,
+    /// Queue name → URL, from `GetQueueUrl`.
+    urls: Mutex<HashMap<String, String>>,
+    /// Made at the first publish: loading the system's root certificates
+    /// costs milliseconds an init without publishes should not pay.
+    http: OnceLock<reqwest::Client>,
+}
+
+impl std::fmt::Debug for SqsPublisher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqsPublisher")
+            .field("endpoint", &self.endpoint)
+            .field("queues", &self.queues)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SqsPublisher {
+    /// Reads the AWS settings from `env`. `queues` maps each queue name to
+    /// the channel it feeds. Nothing is checked until the first publish, so
+    /// an application that never publishes needs no credentials.
+    pub fn from_env(
+        env: impl Fn(&str) -> Option<String>,
+        queues: &BTreeMap<String, String>,
+    ) -> Self {
+        let var = |name: &str| env(name).filter(|v| !v.is_empty());
+        let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"));
+        let endpoint = var("AWS_ENDPOINT_URL_SQS")
+            .or_else(|| var("AWS_ENDPOINT_URL"))
+            .or_else(|| {
+                region
+                    .as_ref()
+                    .map(|r| format!("https://sqs.{r}.amazonaws.com"))
+            });
+        let credentials = match (var("AWS_ACCESS_KEY_ID"), var("AWS_SECRET_ACCESS_KEY")) {
+            (Some(access_key_id), Some(secret_access_key)) => Some(Credentials {
+                access_key_id,
+                secret_access_key,
+                session_token: var("AWS_SESSION_TOKEN"),
+            }),
+            _ => None,
+        };
+        let mut by_channel: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        for (queue, channel) in queues {
+            by_channel
+                .entry(channel.clone())
+                .or_default()
+                .push(queue.clone());
+        }
+        Self {
+            endpoint,
+            region,
+            credentials,
+            queues: by_channel,
+            urls: Mutex::new(HashMap::new()),
+            http: OnceLock::new(),
+        }
+    }
+
+    /// The endpoint messages go to, when it is known.
+    pub fn endpoint(&self) -> Option<&str> {
+        self.endpoint.as_deref()
+    }
+
+    /// The queue that feeds `channel`.
+    pub fn queue_for<'a>(&'a self, channel: &'a str) -> Result<&'a str, SqsError> {
+        match self.queues.get(channel).map(Vec::as_slice) {
+            None | Some([]) => Ok(channel),
+            Some([queue]) => Ok(queue),
+            Some(queues) => Err(SqsError::AmbiguousQueue {
+                channel: channel.to_owned(),
+                queues: queues.to_vec(),
+            }),
+        }
+    }
+
+    /// Sends `payload` to the queue of `channel`; SQS's message id. A FIFO
+    /// queue's messages all go in one group, named after the channel, so
+    /// they keep the order they were published in.
+    pub async fn publish(&self, channel: &str, payload: &[u8]) -> Result<String, SqsError> {
+        let text = std::str::from_utf8(payload).map_err(|_| SqsError::NotText(payload.len()))?;
+        let queue = self.queue_for(channel)?;
+        let url = self.queue_url(queue).await?;
+        let mut request = json!({"QueueUrl": url, "MessageBody": text});
+        if queue.ends_with(".fifo") {
+            request["MessageGroupId"] = channel.into();
+            request["MessageDeduplicationId"] = deduplication_id().into();
+        }
+        let reply = self.call("SendMessage", queue, &request).await?;
+        match reply.get("MessageId").and_then(Value::as_str) {
+            Some(id) => Ok(id.to_owned()),
+            None => Err(call_error(
+                "SendMessage",
+                queue,
+                "the reply has no MessageId",
+            )),
+        }
+    }
+
+    async fn queue_url(&self, queue: &str) -> Result<String, SqsError> {
+        if let Some(url) = self.lock_urls().get(queue) {
+            return Ok(url.clone());
+        }
+        let reply = self
+            .call("GetQueueUrl", queue, &json!({"QueueName": queue}))
+            .await?;
+        let url = reply
+            .get("QueueUrl")
+            .and_then(Value::as_str)
+            .ok_or_else(|| call_error("GetQueueUrl", queue, "the reply has no QueueUrl"))?;
+        self.lock_urls().insert(queue.to_owned(), url.to_owned());
+        Ok(url.to_owned())
+    }
+
+    fn lock_urls(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        self.urls.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// One signed call of the JSON protocol; the reply's JSON.
+    async fn call(
+        &self,
+        operation: &'static str,
+        queue: &str,
+        request: &Value,
+    ) -> Result<Value, SqsError> {
+        let region = self
+            .region
+            .as_deref()
+            .ok_or(SqsError::Missing("AWS_REGION"))?;
+        let credentials = self.credentials.as_ref().ok_or(SqsError::Missing(
+            "AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        ))?;
+        let endpoint = self
+            .endpoint
+            .as_deref()
+            .ok_or(SqsError::Missing("AWS_REGION"))?;
+        let fail = |message: String| call_error(operation, queue, message);
+        let url = reqwest::Url::parse(endpoint)
+            .map_err(|e| fail(format!("the endpoint {endpoint} is not a URL: {e}")))?;
+        let host = match (url.host_str(), url.port()) {
+            (Some(host), Some(port)) => format!("{host}:{port}"),
+            (Some(host), None) => host.to_owned(),
+            (None, _) => return Err(fail(format!("the endpoint {endpoint} names no host"))),
+        };
+        let body = serde_json::to_vec(request).unwrap_or_default();
+        let target = format!("AmazonSQS.{operation}");
+        let headers = [
+            ("content-type", "application/x-amz-json-1.0"),
+            ("x-amz-target", target.as_str()),
+        ];
+        let signed = sigv4::sign(
+            &sigv4::Request {
+                host: &host,
+                headers: &headers,
+                body: &body,
+            },
+            credentials,
+            region,
+            "sqs",
+            &sigv4::amz_date(unix_seconds()),
+        );
+        let mut builder = self.http().post(url).header("host", &host);
+        for (name, value) in headers {
+            builder = builder.header(name, value);
+        }
+        for (name, value) in signed {
+            builder = builder.header(name, value);
+        }
+        let response = builder
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| fail(transport_error(&e)))?;
+        let status = response.status();
+        let text = response
+            .text()
+            .await
+            .map_err(|e| fail(transport_error(&e)))?;
+        if !status.is_success() {
+            return Err(fail(service_error(status.as_u16(), &text)));
+        }
+        serde_json::from_str(&text).map_err(|e| fail(format!("the reply is not JSON: {e}")))
+    }
+
+    fn http(&self) -> &reqwest::Client {
+        self.http.get_or_init(|| {
+            reqwest::Client::builder()
+                .connect_timeout(Duration::from_secs(5))
+                .timeout(CALL_TIMEOUT)
+                .build()
+                .unwrap_or_default()
+        })
+    }
+}
+
+fn call_error(operation: &'static str, queue: &str, message: impl Into<String>) -> SqsError {
+    SqsError::Call {
+        operation,
+        queue: queue.to_owned(),
+        message: message.into(),
+    }
+}
+
+fn unix_seconds() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// A transport failure with its causes (reqwest's top line alone says
+/// only "error sending request").
+fn transport_error(error: &reqwest::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = std::error::Error::source(error);
+    while let Some(cause) = source {
+        message.push_str(": ");
+        message.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    message
+}
+
+/// SQS's error reply as one line: `Code: message (HTTP status)`. The JSON
+/// protocol answers `{"__type": "…#Code", "message": …}`; some servers
+/// still answer the query protocol's XML.
+fn service_error(status: u16, body: &str) -> String {
+    let (code, message) = match serde_json::from_str::<Value>(body) {
+        Ok(reply) => (
+            reply
+                .get("__type")
+                .and_then(Value::as_str)
+                .map(|t| t.rsplit('#').next().unwrap_or(t).to_owned()),
+            reply
+                .get("message")
+                .or_else(|| reply.get("Message"))
+                .and_then(Value::as_str)
+                .map(str::to_owned),
+        ),
+        Err(_) => (xml_text(body, "Code"), xml_text(body, "Message")),
+    };
+    match (code, message) {
+        (Some(code), Some(message)) => format!("{code}: {message} (HTTP {status})"),
+        (Some(code), None) => format!("{code} (HTTP {status})"),
+        (None, Some(message)) => format!("{message} (HTTP {status})"),
+        (None, None) => {
+            let shown: String = body.trim().chars().take(200).collect();
+            format!("HTTP {status}: {shown}")
+        }
+    }
+}
+
+fn xml_text(body: &str, tag: &str) -> Option<String> {
+    let start = body.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let end = start + body[start..].find(&format!("</{tag}>"))?;
+    Some(body[start..end].to_owned())
+}
+
+/// A FIFO message's deduplication id: random, so two equal messages
+/// published on purpose are both delivered.
+fn deduplication_id() -> String {
+    use ring::rand::SecureRandom;
+    let mut bytes = [0u8; 16];
+    if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos());
+        bytes = nanos.to_le_bytes();
+    }
+    sigv4::hex(&bytes)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn publisher(env: &[(&str, &str)], queues: &[(&str, &str)]) -> SqsPublisher {
+        let queues = queues
+            .iter()
+            .map(|(q, c)| ((*q).to_owned(), (*c).to_owned()))
+            .collect();
+        SqsPublisher::from_env(
+            |name| {
+                env.iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            },
+            &queues,
+        )
+    }
+
+    #[test]
+    fn a_channel_goes_to_its_one_queue_or_the_queue_of_its_name() {
+        let p = publisher(
+            &[("AWS_REGION", "eu-west-1")],
+            &[("cloudfn-feed", "feed"), ("a", "jobs"), ("b", "jobs")],
+        );
+        assert_eq!(p.endpoint(), Some("https://sqs.eu-west-1.amazonaws.com"));
+        assert_eq!(p.queue_for("feed").ok(), Some("cloudfn-feed"));
+        assert_eq!(p.queue_for("orders").ok(), Some("orders"));
+        let e = p.queue_for("jobs").expect_err("two queues");
+        assert_eq!(
+            e.to_string(),
+            "channel `jobs` is fed by 2 queues (a, b), and a message goes to one: map a single queue to it"
+        );
+    }
+
+    #[test]
+    fn the_endpoint_is_the_sdks_setting_when_given() {
+        let p = publisher(
+            &[
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_ENDPOINT_URL", "http://127.0.0.1:1"),
+                ("AWS_ENDPOINT_URL_SQS", "http://127.0.0.1:2"),
+            ],
+            &[],
+        );
+        assert_eq!(p.endpoint(), Some("http://127.0.0.1:2"));
+    }
+
+    #[tokio::test]
+    async fn what_is_missing_is_named_before_anything_is_sent() {
+        let p = publisher(&[("AWS_REGION", "us-east-1")], &[]);
+        let e = p.publish("feed", b"{}").await.expect_err("no credentials");
+        assert_eq!(
+            e.to_string(),
+            "publishing to SQS needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, which is not set"
+        );
+        let p = publisher(&[], &[]);
+        let e = p.publish("feed", b"{}").await.expect_err("no region");
+        assert!(e.to_string().contains("AWS_REGION"), "{e}");
+        let e = p.publish("feed", &[0xff, 0xfe]).await.expect_err("binary");
+        assert_eq!(
+            e.to_string(),
+            "SQS carries text, and this message of 2 bytes is not UTF-8"
+        );
+    }
+
+    #[test]
+    fn service_errors_read_as_one_line() {
+        assert_eq!(
+            service_error(
+                400,
+                r#"{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."}"#
+            ),
+            "QueueDoesNotExist: The specified queue does not exist. (HTTP 400)"
+        );
+        assert_eq!(
+            service_error(
+                403,
+                "<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match.</Message></Error></Errors></ErrorResponse>"
+            ),
+            "SignatureDoesNotMatch: The request signature we calculated does not match. (HTTP 403)"
+        );
+        assert_eq!(service_error(502, " bad gateway "), "HTTP 502: bad gateway");
+    }
+
+    #[test]
+    fn fifo_deduplication_ids_differ() {
+        let (a, b) = (deduplication_id(), deduplication_id());
+        assert_eq!(a.len(), 32);
+        assert_ne!(a, b);
+    }
+}
