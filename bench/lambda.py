@@ -5,7 +5,7 @@ side with its anchors in one run (not run in CI):
 1. init: process start -> ready for the first event (the "ready" log line,
    components deserialized from precompiled/), and -> first response,
    for a manifest with no component, one hello component and the product
-   manifest (8 components); anchor: a Rust hello Lambda on lambda_runtime
+   manifest (all its components); anchor: a Rust hello Lambda on lambda_runtime
    1.5 built here (spawn -> first response);
 2. warm invocations per second of POST /sentiment (one tweet) through the
    emulator's Function URL, one connection (Lambda runs one invocation at a
@@ -172,7 +172,10 @@ def main():
         f.write('spin_manifest_version = 2\n[application]\nname = "empty"\n')
     manifests["no component (engine only)"] = (empty, "/")
     manifests["one component (hello p2)"] = (os.path.join(ROOT, "bench/hello.toml"), "/")
-    manifests["product, 8 components"] = (os.path.join(ROOT, "spin.toml"), "/sentiment")
+    with open(os.path.join(ROOT, "spin.toml")) as f:
+        components = sum(1 for line in f if line.startswith("[component.") and line.count(".") == 1)
+    PRODUCT = f"product, {components} components"
+    manifests[PRODUCT] = (os.path.join(ROOT, "spin.toml"), "/sentiment")
     caches = {}
     for name, (manifest, _) in manifests.items():
         cache = os.path.join(work, f"cache-{len(caches)}")
@@ -203,7 +206,7 @@ def main():
     emulator = Emulator(work)
     env = emulator.env()
     env.update(CLOUDFN_MANIFEST=os.path.join(ROOT, "spin.toml"),
-               CLOUDFN_CACHE_DIR=caches["product, 8 components"],
+               CLOUDFN_CACHE_DIR=caches[PRODUCT],
                CLOUDFN_DATA_DIR=os.path.join(work, "data"), RUST_LOG="warn")
     boot = subprocess.Popen([bootstrap], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     port = free_port()
