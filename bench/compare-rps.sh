@@ -26,12 +26,7 @@ command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; ex
 [ "$AFTER" != target/release/cloudfn ] || cargo build --release -q -p cloudfn-host
 cargo build --release -q --target wasm32-wasip2 --manifest-path tests/fixtures/Cargo.toml -p hello-p2
 
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 1 300); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; echo "server at $1 did not start" >&2; exit 1; }
+. bench/lib.sh
 
 start() { # binary port (not in a subshell: pids must reach the cleanup)
   "$1" up -f bench/hello.toml --listen "127.0.0.1:$2" --cache-dir "$work/cache-$2" >/dev/null 2>"$work/$2.log" &
@@ -50,6 +45,5 @@ for r in $(seq 1 "$ROUNDS"); do
   printf 'round %s: before %s req/s, after %s req/s\n' "$r" "$b" "$a"
   b_all+=("$b"); a_all+=("$a")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 b=$(median "${b_all[@]}"); a=$(median "${a_all[@]}")
 echo "median: before $b req/s, after $a req/s, after/before $(awk -v a="$a" -v b="$b" 'BEGIN {printf "%.3f", a/b}')"

@@ -24,11 +24,7 @@ command -v redis-server >/dev/null || { echo "redis-server not found: apt-get in
 cargo build --release -q -p cloudfn-host
 cargo build --release -q --target wasm32-wasip2 --manifest-path tests/fixtures/Cargo.toml -p redis-v2
 
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. bench/lib.sh
 cloudfn=./target/release/cloudfn
 
 # $1 publishers: one NDJSON file of EVENTS/$1 lines each.

@@ -26,13 +26,7 @@ cargo build --release -q -p cloudfn-host
 cargo build --release -q --target wasm32-wasip2 --manifest-path tests/fixtures/Cargo.toml -p hello-p2
 WASM=tests/fixtures/target/wasm32-wasip2/release/hello_p2.wasm
 
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_up() { for _ in $(seq 1 300); do curl -sf -o /dev/null "$1" && return 0; sleep 0.1; done; echo "server at $1 did not start" >&2; exit 1; }
+. bench/lib.sh
 
 cf_port=$(free_port)
 ./target/release/cloudfn up -f bench/hello.toml --listen "127.0.0.1:$cf_port" --cache-dir "$work/cache" \
@@ -76,7 +70,6 @@ for r in $(seq 1 "$ROUNDS"); do
   read -r rps p99 < <(run wasmtime-tuned "http://127.0.0.1:$wtt_port/")
   printf '%-6s %-24s %12s %10s\n' "$r" "wasmtime serve (tuned)" "$rps" "$p99"; wtt_all+=("$rps"); wtt_p99+=("$p99")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 cf=$(median "${cf_all[@]}"); wt=$(median "${wt_all[@]}")
 cfp=$(median "${cf_p99[@]}"); wtp=$(median "${wt_p99[@]}")
 echo "median req/s: cloudfn up $cf, wasmtime serve $wt, ratio $(awk -v a="$cf" -v b="$wt" 'BEGIN {printf "%.2f", a/b}')x"

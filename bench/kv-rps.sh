@@ -22,16 +22,12 @@ command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; ex
 cargo build --release -q -p cloudfn-host
 cargo build --release -q --target wasm32-wasip2 --manifest-path tests/fixtures/Cargo.toml -p hello-p2 -p kv-counter
 
-work=$(mktemp -d)
-pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; rm -rf "$work"; }
-trap cleanup EXIT
-
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. bench/lib.sh
+port=$(free_port)
 RUST_LOG=warn ./target/release/cloudfn up -f bench/kv.toml --listen "127.0.0.1:$port" \
   --cache-dir "$work/cache" --data-dir "$work/data" >"$work/out" 2>"$work/log" &
 pids+=($!)
-for _ in $(seq 1 300); do curl -sf -o /dev/null "http://127.0.0.1:$port/hello/" && break; sleep 0.1; done
+wait_up "http://127.0.0.1:$port/hello/"
 
 run() { # url [wrk args] -> "rps p99_ms"
   local url=$1; shift
@@ -54,7 +50,6 @@ for r in $(seq 1 "$ROUNDS"); do
   read -r rps p99 < <(run "http://127.0.0.1:$port/count")
   printf '%-6s %-26s %12s %10s\n' "$r" "key-value counter (get+set)" "$rps" "$p99"; kv+=("$rps"); kv_p99+=("$p99")
 done
-median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 h=$(median "${hello[@]}"); k=$(median "${kv[@]}")
 echo "median req/s: hello $h, counter $k, ratio $(awk -v a="$k" -v b="$h" 'BEGIN {printf "%.2f", a/b}')x"
 echo "median p99:   hello $(median "${hello_p99[@]}") ms, counter $(median "${kv_p99[@]}") ms"

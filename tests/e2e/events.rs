@@ -278,6 +278,66 @@ fn sigkill_mid_delivery_loses_nothing_accepted_and_repeats_nothing_acknowledged(
     );
 }
 
+/// The `in flight` column of `cloudfn events stats` for `component` on `channel`.
+fn in_flight(manifest: &Path, channel: &str, component: &str) -> u64 {
+    let (ok, out, err) = events(manifest, &["stats"]);
+    assert!(ok, "stats failed: {err}");
+    out.lines()
+        .map(|line| line.split('\t').collect::<Vec<_>>())
+        .find(|row| row.len() == 6 && row[0] == channel && row[1] == component)
+        .map_or(0, |row| row[4].parse().expect("a count"))
+}
+
+#[test]
+fn sigterm_lets_a_running_delivery_finish_and_acknowledges_it_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = app(dir.path(), "");
+    let mut host = HostBuilder::manifest(manifest.clone()).start();
+    publish(&manifest, "v2", "sleep:1500:drained");
+    wait_until(
+        "the delivery under way",
+        || in_flight(&manifest, "v2", "v2"),
+        |n| *n == 1,
+    );
+    host.signal("TERM");
+    let status = host.wait_exit(Duration::from_secs(10)).expect("exited");
+    assert_eq!(status.code(), Some(0), "{}", host.log_text());
+    let log = host.log_text();
+    assert!(
+        log.contains("component=\"v2\" attempt=1 outcome=handled")
+            && log.contains("shut down: every request and delivery under way finished"),
+        "{log}"
+    );
+    assert_eq!(seen(&manifest).get("drained"), Some(&1));
+    // Acknowledged before the exit: a new host has nothing to deliver.
+    assert_eq!(in_flight(&manifest, "v2", "v2"), 0);
+    let (_, stats, _) = events(&manifest, &["stats"]);
+    assert!(stats.starts_with("0 messages"), "{stats}");
+
+    // A delivery the drain deadline cuts short is not lost: the next host
+    // delivers it again (at least once).
+    let mut host = HostBuilder::manifest(manifest.clone())
+        .arg("--shutdown-timeout")
+        .arg("300ms")
+        .start();
+    publish(&manifest, "v2", "sleep:5000:cut");
+    wait_until(
+        "the delivery under way",
+        || in_flight(&manifest, "v2", "v2"),
+        |n| *n == 1,
+    );
+    host.signal("TERM");
+    let status = host.wait_exit(Duration::from_secs(5)).expect("exited");
+    assert_eq!(status.code(), Some(0), "{}", host.log_text());
+    assert_eq!(seen(&manifest).get("cut"), None);
+    let _host = HostBuilder::manifest(manifest.clone()).start();
+    wait_until(
+        "the cut delivery, again",
+        || seen(&manifest),
+        |c| c.get("cut") == Some(&1),
+    );
+}
+
 #[test]
 fn a_full_queue_refuses_new_messages_naming_its_limit() {
     let dir = tempfile::tempdir().expect("dir");

@@ -593,40 +593,29 @@ fn the_social_pipeline_runs_through_sqs_on_lambda_as_through_the_broker_on_cloud
 #[test]
 fn a_publish_that_sqs_refuses_answers_503_with_sqs_own_reason() {
     let sqs = sqs_server(&["cloudfn-feed"]);
-    // A queue that does not exist.
-    let mut env = sqs_lambda_env(&sqs);
-    env[0].1 = "cloudfn-missing=feed".into();
-    let lambda = lambda_with(env);
-    let reply = lambda.request(
-        "POST",
-        "/social/tweets",
-        &[("content-type", "application/json")],
-        Some(br#"{"id": "1", "text": "rust"}"#),
-    );
-    assert_eq!(reply.status, 503, "{}", reply.body);
-    assert!(
-        reply.body.contains("QueueDoesNotExist") && reply.body.contains("cloudfn-missing"),
-        "{}",
+    // One tweet to the listener of a bootstrap whose `key` is `value`.
+    let post_with = |key: &str, value: &str| {
+        let mut env = sqs_lambda_env(&sqs);
+        env.iter_mut()
+            .filter(|(k, _)| *k == key)
+            .for_each(|(_, v)| *v = value.to_owned());
+        let reply = lambda_with(env).request(
+            "POST",
+            "/social/tweets",
+            &[("content-type", "application/json")],
+            Some(br#"{"id": "1", "text": "rust"}"#),
+        );
+        assert_eq!(reply.status, 503, "{}", reply.body);
         reply.body
-    );
-    drop(lambda);
-
-    // A wrong secret: SQS checks the signature and refuses.
-    let mut env = sqs_lambda_env(&sqs);
-    env[4].1 = "not-the-secret".into();
-    let lambda = lambda_with(env);
-    let reply = lambda.request(
-        "POST",
-        "/social/tweets",
-        &[("content-type", "application/json")],
-        Some(br#"{"id": "1", "text": "rust"}"#),
-    );
-    assert_eq!(reply.status, 503, "{}", reply.body);
+    };
+    let missing = post_with("CLOUDFN_SQS_CHANNELS", "cloudfn-missing=feed");
     assert!(
-        reply.body.contains("SignatureDoesNotMatch"),
-        "{}",
-        reply.body
+        missing.contains("QueueDoesNotExist") && missing.contains("cloudfn-missing"),
+        "{missing}"
     );
+    // SQS checks the signature.
+    let forged = post_with("AWS_SECRET_ACCESS_KEY", "not-the-secret");
+    assert!(forged.contains("SignatureDoesNotMatch"), "{forged}");
     assert!(sqs.receive("cloudfn-feed").is_empty(), "nothing was sent");
 }
 
@@ -634,7 +623,7 @@ fn a_publish_that_sqs_refuses_answers_503_with_sqs_own_reason() {
 fn a_fifo_queue_gets_the_feed_in_order_in_one_group() {
     let sqs = sqs_server(&["cloudfn-feed.fifo"]);
     let mut env = sqs_lambda_env(&sqs);
-    env[0].1 = "cloudfn-feed.fifo=feed".into();
+    env[0] = ("CLOUDFN_SQS_CHANNELS", "cloudfn-feed.fifo=feed".into());
     let lambda = lambda_with(env);
     // Two equal tweets as well: both are delivered, not deduplicated.
     let feed = "{\"id\": \"1\", \"text\": \"rust one\"}\n{\"id\": \"2\", \"text\": \"rust two\"}\n{\"id\": \"2\", \"text\": \"rust two\"}\n";

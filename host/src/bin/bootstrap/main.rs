@@ -128,12 +128,14 @@ impl Config {
         // What a guest publishes to a `[[trigger.redis]]` address goes to
         // the SQS queue of its channel, whose records come back to this
         // function's consumers (the embedded broker's part on `cloudfn up`).
+        let triggers = redis_trigger::resolve(manifest)?;
         let sqs = Arc::new(SqsPublisher::from_env(
             |name| std::env::var(name).ok(),
             &settings.queues,
+            triggers.iter().map(|t| t.channel.clone()).collect(),
         ));
         let mut event_routes = Routes::default();
-        for trigger in redis_trigger::resolve(manifest)? {
+        for trigger in &triggers {
             event_routes.insert(&trigger.address, Route::Sqs(sqs.clone()));
         }
         runtime.configure_services(&ServiceConfig {

@@ -5,9 +5,13 @@
 //! them through the embedded broker.
 //!
 //! The queue of a channel is the one the Lambda settings map to it
-//! (`CLOUDFN_SQS_CHANNELS=cloudfn-feed=feed`), else the queue named like the
-//! channel: the same rule the SQS trigger reads records by. Its URL comes
-//! from `GetQueueUrl` once, then from memory.
+//! (`CLOUDFN_SQS_CHANNELS=cloudfn-feed=feed`), else, for a channel the
+//! manifest subscribes to, the queue named like the channel: the same rule
+//! the SQS trigger reads records by. Any other channel has no queue: its
+//! messages are dropped with a log line, as Redis drops a message nobody
+//! subscribes to, and a guest cannot name its way to the other queues the
+//! role may reach. The queue's URL comes from `GetQueueUrl` once, then
+//! from memory.
 //!
 //! The SQS JSON protocol over HTTPS, signed with Signature Version 4
 //! ([`sigv4`]). Credentials, region and endpoint come from the environment
@@ -20,7 +24,7 @@ pub mod sigv4;
 
 use serde_json::{Value, json};
 use sigv4::Credentials;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
@@ -67,6 +71,8 @@ pub struct SqsPublisher {
     credentials: Option<Credentials>,
     /// Channel → the queues mapped to it.
     queues: BTreeMap<String, Vec<String>>,
+    /// The channels the manifest subscribes to.
+    subscribed: BTreeSet<String>,
     /// Queue name → URL, from `GetQueueUrl`.
     urls: Mutex<HashMap<String, String>>,
     /// Made at the first publish: loading the system's root certificates
@@ -85,11 +91,13 @@ impl std::fmt::Debug for SqsPublisher {
 
 impl SqsPublisher {
     /// Reads the AWS settings from `env`. `queues` maps each queue name to
-    /// the channel it feeds. Nothing is checked until the first publish, so
-    /// an application that never publishes needs no credentials.
+    /// the channel it feeds; `subscribed` are the manifest's channels.
+    /// Nothing is checked until the first publish, so an application that
+    /// never publishes needs no credentials.
     pub fn from_env(
         env: impl Fn(&str) -> Option<String>,
         queues: &BTreeMap<String, String>,
+        subscribed: BTreeSet<String>,
     ) -> Self {
         let var = |name: &str| env(name).filter(|v| !v.is_empty());
         let region = var("AWS_REGION").or_else(|| var("AWS_DEFAULT_REGION"));
@@ -120,6 +128,7 @@ impl SqsPublisher {
             region,
             credentials,
             queues: by_channel,
+            subscribed,
             urls: Mutex::new(HashMap::new()),
             http: OnceLock::new(),
         }
@@ -130,11 +139,13 @@ impl SqsPublisher {
         self.endpoint.as_deref()
     }
 
-    /// The queue that feeds `channel`.
-    pub fn queue_for<'a>(&'a self, channel: &'a str) -> Result<&'a str, SqsError> {
+    /// The queue that feeds `channel`; `None` when no queue is mapped to it
+    /// and no component subscribes to it.
+    pub fn queue_for<'a>(&'a self, channel: &'a str) -> Result<Option<&'a str>, SqsError> {
         match self.queues.get(channel).map(Vec::as_slice) {
-            None | Some([]) => Ok(channel),
-            Some([queue]) => Ok(queue),
+            None | Some([]) if self.subscribed.contains(channel) => Ok(Some(channel)),
+            None | Some([]) => Ok(None),
+            Some([queue]) => Ok(Some(queue)),
             Some(queues) => Err(SqsError::AmbiguousQueue {
                 channel: channel.to_owned(),
                 queues: queues.to_vec(),
@@ -142,12 +153,20 @@ impl SqsPublisher {
         }
     }
 
-    /// Sends `payload` to the queue of `channel`; SQS's message id. A FIFO
-    /// queue's messages all go in one group, named after the channel, so
-    /// they keep the order they were published in.
-    pub async fn publish(&self, channel: &str, payload: &[u8]) -> Result<String, SqsError> {
+    /// Sends `payload` to the queue of `channel`: SQS's message id, or
+    /// `None` when the channel has no queue and the message is dropped. A
+    /// FIFO queue's messages all go in one group, named after the channel,
+    /// so they keep the order they were published in.
+    pub async fn publish(&self, channel: &str, payload: &[u8]) -> Result<Option<String>, SqsError> {
         let text = std::str::from_utf8(payload).map_err(|_| SqsError::NotText(payload.len()))?;
-        let queue = self.queue_for(channel)?;
+        let Some(queue) = self.queue_for(channel)? else {
+            tracing::warn!(
+                target: "cloudfn::event",
+                channel,
+                "dropped: no [[trigger.redis]] subscribes to this channel and CLOUDFN_SQS_CHANNELS maps no queue to it"
+            );
+            return Ok(None);
+        };
         let url = self.queue_url(queue).await?;
         let mut request = json!({"QueueUrl": url, "MessageBody": text});
         if queue.ends_with(".fifo") {
@@ -156,7 +175,7 @@ impl SqsPublisher {
         }
         let reply = self.call("SendMessage", queue, &request).await?;
         match reply.get("MessageId").and_then(Value::as_str) {
-            Some(id) => Ok(id.to_owned()),
+            Some(id) => Ok(Some(id.to_owned())),
             None => Err(call_error(
                 "SendMessage",
                 queue,
@@ -353,6 +372,7 @@ mod tests {
                     .map(|(_, v)| (*v).to_owned())
             },
             &queues,
+            ["feed", "orders"].map(str::to_owned).into(),
         )
     }
 
@@ -363,8 +383,9 @@ mod tests {
             &[("cloudfn-feed", "feed"), ("a", "jobs"), ("b", "jobs")],
         );
         assert_eq!(p.endpoint(), Some("https://sqs.eu-west-1.amazonaws.com"));
-        assert_eq!(p.queue_for("feed").ok(), Some("cloudfn-feed"));
-        assert_eq!(p.queue_for("orders").ok(), Some("orders"));
+        assert_eq!(p.queue_for("feed").ok(), Some(Some("cloudfn-feed")));
+        assert_eq!(p.queue_for("orders").ok(), Some(Some("orders")));
+        assert_eq!(p.queue_for("secrets").ok(), Some(None), "no queue");
         let e = p.queue_for("jobs").expect_err("two queues");
         assert_eq!(
             e.to_string(),
@@ -388,6 +409,8 @@ mod tests {
     #[tokio::test]
     async fn what_is_missing_is_named_before_anything_is_sent() {
         let p = publisher(&[("AWS_REGION", "us-east-1")], &[]);
+        // A channel without a queue: dropped, as Redis drops it, nothing sent.
+        assert_eq!(p.publish("nobody", b"{}").await.ok(), Some(None));
         let e = p.publish("feed", b"{}").await.expect_err("no credentials");
         assert_eq!(
             e.to_string(),

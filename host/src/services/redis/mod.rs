@@ -144,26 +144,25 @@ impl Connection {
 
     /// `PUBLISH channel payload`.
     pub async fn publish(&self, channel: &str, payload: &[u8]) -> Result<(), RedisError> {
-        match self {
-            Self::Broker { broker, .. } => {
-                return broker
-                    .publish(channel, payload)
+        let sent = match self {
+            Self::Broker { broker, .. } => broker
+                .publish(channel, payload)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Self::Sqs { sqs, .. } => sqs
+                .publish(channel, payload)
+                .await
+                .map(drop)
+                .map_err(|e| e.to_string()),
+            Self::Redis(_) => {
+                return self
+                    .query::<i64>(redis::cmd("PUBLISH").arg(channel).arg(payload))
                     .await
-                    .map(drop)
-                    .map_err(|e| RedisError::Other(e.to_string()));
+                    .map(drop);
             }
-            Self::Sqs { sqs, .. } => {
-                return sqs
-                    .publish(channel, payload)
-                    .await
-                    .map(drop)
-                    .map_err(|e| RedisError::Other(e.to_string()));
-            }
-            Self::Redis(_) => {}
-        }
-        self.query::<i64>(redis::cmd("PUBLISH").arg(channel).arg(payload))
-            .await
-            .map(drop)
+        };
+        sent.map_err(RedisError::Other)
     }
 
     /// `GET key`.
