@@ -129,6 +129,7 @@ impl LambdaBuilder {
             bootstrap,
             emulator,
             log,
+            emulator_log,
             _data: data,
         };
         host.wait_for_log(|l| l.contains("cloudfn::lambda") && l.contains("ready"));
@@ -142,6 +143,7 @@ pub struct LambdaHost {
     bootstrap: Child,
     emulator: Child,
     log: LogLines,
+    emulator_log: LogLines,
     _data: tempfile::TempDir,
 }
 
@@ -169,6 +171,13 @@ impl LambdaHost {
 
 impl Drop for LambdaHost {
     fn drop(&mut self) {
+        if std::thread::panicking() {
+            eprintln!(
+                "--- bootstrap log:\n{}\n--- emulator log:\n{}",
+                self.log.text(),
+                self.emulator_log.text()
+            );
+        }
         for child in [&mut self.bootstrap, &mut self.emulator] {
             let _ = child.kill();
             let _ = child.wait();

@@ -28,8 +28,12 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::{Mutex, OnceLock};
 use std::time::Duration;
 
-/// How long one SQS call may take, connection included.
+/// How long one attempt of an SQS call may take, connection included.
 pub const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Attempts per call: a throttled or failed call is tried again after a
+/// short random wait, as the AWS SDKs' standard retry mode does.
+pub const ATTEMPTS: u32 = 3;
 
 /// Why a message could not be sent.
 #[derive(Debug, thiserror::Error)]
@@ -235,38 +239,41 @@ impl SqsPublisher {
             ("content-type", "application/x-amz-json-1.0"),
             ("x-amz-target", target.as_str()),
         ];
-        let signed = sigv4::sign(
-            &sigv4::Request {
-                host: &host,
-                headers: &headers,
-                body: &body,
-            },
-            credentials,
-            region,
-            "sqs",
-            &sigv4::amz_date(unix_seconds()),
-        );
-        let mut builder = self.http().post(url).header("host", &host);
-        for (name, value) in headers {
-            builder = builder.header(name, value);
+        let mut attempt = 1;
+        loop {
+            let signed = sigv4::sign(
+                &sigv4::Request {
+                    host: &host,
+                    headers: &headers,
+                    body: &body,
+                },
+                credentials,
+                region,
+                "sqs",
+                &sigv4::amz_date(unix_seconds()),
+            );
+            let mut builder = self.http().post(url.clone()).header("host", &host);
+            for (name, value) in headers
+                .into_iter()
+                .chain(signed.iter().map(|(name, value)| (*name, value.as_str())))
+            {
+                builder = builder.header(name, value);
+            }
+            match send(builder.body(body.clone())).await {
+                Ok(reply) => return Ok(reply),
+                Err(failure) if failure.retryable && attempt < ATTEMPTS => {
+                    tokio::time::sleep(backoff(attempt)).await;
+                    attempt += 1;
+                }
+                Err(failure) if attempt > 1 => {
+                    return Err(fail(format!(
+                        "{} (attempt {attempt} of {ATTEMPTS})",
+                        failure.message
+                    )));
+                }
+                Err(failure) => return Err(fail(failure.message)),
+            }
         }
-        for (name, value) in signed {
-            builder = builder.header(name, value);
-        }
-        let response = builder
-            .body(body)
-            .send()
-            .await
-            .map_err(|e| fail(transport_error(&e)))?;
-        let status = response.status();
-        let text = response
-            .text()
-            .await
-            .map_err(|e| fail(transport_error(&e)))?;
-        if !status.is_success() {
-            return Err(fail(service_error(status.as_u16(), &text)));
-        }
-        serde_json::from_str(&text).map_err(|e| fail(format!("the reply is not JSON: {e}")))
     }
 
     fn http(&self) -> &reqwest::Client {
@@ -278,6 +285,66 @@ impl SqsPublisher {
                 .unwrap_or_default()
         })
     }
+}
+
+/// Why one attempt failed, and whether another may succeed.
+struct Failure {
+    message: String,
+    retryable: bool,
+}
+
+/// Sends one attempt; the reply's JSON.
+async fn send(request: reqwest::RequestBuilder) -> Result<Value, Failure> {
+    // A connection that failed or timed out may work the next time.
+    let transport = |e: reqwest::Error| Failure {
+        message: transport_error(&e),
+        retryable: true,
+    };
+    let response = request.send().await.map_err(transport)?;
+    let status = response.status().as_u16();
+    let text = response.text().await.map_err(transport)?;
+    if !(200..300).contains(&status) {
+        let (code, message) = service_error(status, &text);
+        return Err(Failure {
+            message,
+            retryable: retryable(status, code.as_deref()),
+        });
+    }
+    serde_json::from_str(&text).map_err(|e| Failure {
+        message: format!("the reply is not JSON: {e}"),
+        retryable: false,
+    })
+}
+
+/// Whether SQS's answer is one the AWS SDKs retry: throttling, and the
+/// service's own failures.
+fn retryable(status: u16, code: Option<&str>) -> bool {
+    matches!(status, 429 | 500 | 502 | 503 | 504)
+        || code.is_some_and(|code| {
+            matches!(
+                code,
+                "Throttling"
+                    | "ThrottlingException"
+                    | "RequestThrottled"
+                    | "RequestThrottledException"
+                    | "KMS.ThrottlingException"
+                    | "ServiceUnavailable"
+                    | "InternalError"
+                    | "InternalFailure"
+            )
+        })
+}
+
+/// The wait before attempt `attempt + 1`: a random share ("full jitter")
+/// of 100 ms, doubled for each attempt made.
+fn backoff(attempt: u32) -> Duration {
+    use ring::rand::SecureRandom;
+    let mut byte = [0u8; 1];
+    let share = match ring::rand::SystemRandom::new().fill(&mut byte) {
+        Ok(()) => f64::from(byte[0]) / 255.0,
+        Err(_) => 0.5,
+    };
+    Duration::from_millis(100 << (attempt - 1).min(4)).mul_f64(share)
 }
 
 fn call_error(operation: &'static str, queue: &str, message: impl Into<String>) -> SqsError {
@@ -307,10 +374,10 @@ fn transport_error(error: &reqwest::Error) -> String {
     message
 }
 
-/// SQS's error reply as one line: `Code: message (HTTP status)`. The JSON
-/// protocol answers `{"__type": "…#Code", "message": …}`; some servers
-/// still answer the query protocol's XML.
-fn service_error(status: u16, body: &str) -> String {
+/// SQS's error reply: its code, and one line `Code: message (HTTP
+/// status)`. The JSON protocol answers `{"__type": "…#Code", "message": …}`;
+/// some servers still answer the query protocol's XML.
+fn service_error(status: u16, body: &str) -> (Option<String>, String) {
     let (code, message) = match serde_json::from_str::<Value>(body) {
         Ok(reply) => (
             reply
@@ -325,7 +392,7 @@ fn service_error(status: u16, body: &str) -> String {
         ),
         Err(_) => (xml_text(body, "Code"), xml_text(body, "Message")),
     };
-    match (code, message) {
+    let line = match (&code, message) {
         (Some(code), Some(message)) => format!("{code}: {message} (HTTP {status})"),
         (Some(code), None) => format!("{code} (HTTP {status})"),
         (None, Some(message)) => format!("{message} (HTTP {status})"),
@@ -333,7 +400,8 @@ fn service_error(status: u16, body: &str) -> String {
             let shown: String = body.trim().chars().take(200).collect();
             format!("HTTP {status}: {shown}")
         }
-    }
+    };
+    (code, line)
 }
 
 fn xml_text(body: &str, tag: &str) -> Option<String> {
@@ -428,21 +496,22 @@ mod tests {
 
     #[test]
     fn service_errors_read_as_one_line() {
+        let line = |status, body| service_error(status, body).1;
         assert_eq!(
-            service_error(
+            line(
                 400,
                 r#"{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."}"#
             ),
             "QueueDoesNotExist: The specified queue does not exist. (HTTP 400)"
         );
         assert_eq!(
-            service_error(
+            line(
                 403,
                 "<ErrorResponse><Errors><Error><Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match.</Message></Error></Errors></ErrorResponse>"
             ),
             "SignatureDoesNotMatch: The request signature we calculated does not match. (HTTP 403)"
         );
-        assert_eq!(service_error(502, " bad gateway "), "HTTP 502: bad gateway");
+        assert_eq!(line(502, " bad gateway "), "HTTP 502: bad gateway");
     }
 
     #[test]
@@ -450,5 +519,114 @@ mod tests {
         let (a, b) = (deduplication_id(), deduplication_id());
         assert_eq!(a.len(), 32);
         assert_ne!(a, b);
+    }
+
+    /// A stand-in SQS endpoint on loopback: it answers the requests in turn
+    /// with `replies` and records each one's `x-amz-target`.
+    async fn endpoint(
+        replies: Vec<(u16, &'static str)>,
+    ) -> (String, std::sync::Arc<Mutex<Vec<String>>>) {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr");
+        let targets = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let seen = targets.clone();
+        tokio::spawn(async move {
+            for (status, body) in replies {
+                let (mut socket, _) = listener.accept().await.expect("accept");
+                let mut request = Vec::new();
+                let mut chunk = [0u8; 4096];
+                let head = loop {
+                    let n = socket.read(&mut chunk).await.expect("read");
+                    request.extend_from_slice(&chunk[..n]);
+                    let text = String::from_utf8_lossy(&request).to_lowercase();
+                    if let Some(end) = text.find("\r\n\r\n") {
+                        let length: usize = text
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length:"))
+                            .map_or(0, |v| v.trim().parse().expect("length"));
+                        if request.len() >= end + 4 + length || n == 0 {
+                            break text;
+                        }
+                    }
+                };
+                let target = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("x-amz-target:"))
+                    .map(|t| t.trim().trim_start_matches("amazonsqs.").to_owned());
+                seen.lock().expect("lock").push(target.unwrap_or_default());
+                let reply = format!(
+                    "HTTP/1.1 {status} X\r\ncontent-type: application/x-amz-json-1.0\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+                socket.write_all(reply.as_bytes()).await.expect("write");
+            }
+        });
+        (format!("http://{addr}"), targets)
+    }
+
+    fn publisher_at(endpoint: &str) -> SqsPublisher {
+        publisher(
+            &[
+                ("AWS_REGION", "us-east-1"),
+                ("AWS_ENDPOINT_URL_SQS", endpoint),
+                ("AWS_ACCESS_KEY_ID", "AKID"),
+                ("AWS_SECRET_ACCESS_KEY", "secret"),
+            ],
+            &[],
+        )
+    }
+
+    const THROTTLED: &str =
+        r#"{"__type":"com.amazonaws.sqs#RequestThrottled","message":"Rate exceeded"}"#;
+    const UNAVAILABLE: &str =
+        r#"{"__type":"com.amazonaws.sqs#ServiceUnavailable","message":"Try again"}"#;
+
+    #[tokio::test]
+    async fn throttling_and_service_failures_are_tried_again() {
+        let (url, targets) = endpoint(vec![
+            (400, THROTTLED),
+            (200, r#"{"QueueUrl":"http://127.0.0.1:1/123/feed"}"#),
+            (503, UNAVAILABLE),
+            (200, r#"{"MessageId":"m-1"}"#),
+        ])
+        .await;
+        let sent = publisher_at(&url).publish("feed", b"{}").await;
+        assert_eq!(sent.ok(), Some(Some("m-1".to_owned())));
+        assert_eq!(
+            *targets.lock().expect("lock"),
+            ["getqueueurl", "getqueueurl", "sendmessage", "sendmessage"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_refusal_is_not_tried_again_and_a_failure_at_most_three_times() {
+        let (url, targets) = endpoint(vec![(
+            400,
+            r#"{"__type":"com.amazonaws.sqs#QueueDoesNotExist","message":"The specified queue does not exist."}"#,
+        )])
+        .await;
+        let e = publisher_at(&url)
+            .publish("feed", b"{}")
+            .await
+            .expect_err("refused");
+        assert_eq!(
+            e.to_string(),
+            "SQS GetQueueUrl for queue `feed`: QueueDoesNotExist: The specified queue does not exist. (HTTP 400)"
+        );
+        assert_eq!(targets.lock().expect("lock").len(), 1);
+
+        let (url, targets) = endpoint(vec![(500, UNAVAILABLE); 3]).await;
+        let e = publisher_at(&url)
+            .publish("feed", b"{}")
+            .await
+            .expect_err("failed");
+        assert!(
+            e.to_string().ends_with("(HTTP 500) (attempt 3 of 3)"),
+            "{e}"
+        );
+        assert_eq!(targets.lock().expect("lock").len(), 3);
     }
 }
