@@ -2,7 +2,7 @@
 //! crates.io and PyPI): each binds `127.0.0.1` on a free port, keeps its
 //! data in a throwaway directory, and is killed when dropped.
 
-use crate::common::repo_root;
+use crate::common::{LogLines, repo_root};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -389,27 +389,35 @@ pub struct SqsServer {
 }
 
 /// Starts an SQS server with `queues` (a `.fifo` name is a FIFO queue).
+/// moto binds a port of the system's choosing and names it, so no other
+/// server can take it between a choice and the bind.
 pub fn sqs_server(queues: &[&str]) -> SqsServer {
     let dir = tempfile::tempdir().expect("sqs dir");
-    let port = free_port();
-    let child = Command::new(moto().join("moto_server"))
-        .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+    let mut child = Command::new(moto().join("moto_server"))
+        .args(["-H", "127.0.0.1", "-p", "0"])
         // Only the test's three IAM set-up calls go unsigned.
         .env("INITIAL_NO_AUTH_ACTION_COUNT", "3")
         .current_dir(dir.path())
         .stdin(Stdio::null())
         .stdout(Stdio::null())
-        .stderr(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("start moto_server");
+    let log = LogLines::collect(child.stderr.take().expect("stderr"));
+    let line = log.wait_for(
+        |l| l.contains("Running on http://127.0.0.1:"),
+        Duration::from_secs(30),
+    );
+    let port = line
+        .rsplit(':')
+        .next()
+        .and_then(|p| p.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no port in moto's `{line}`"));
     let server = Server {
         child,
         port,
         _dir: dir,
     };
-    wait_for("moto_server", || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
     let endpoint = format!("http://127.0.0.1:{port}");
     let mut args = vec![endpoint.as_str(), "setup"];
     args.extend_from_slice(queues);

@@ -53,6 +53,60 @@ fn emulator_manifest() -> &'static Path {
     dir.path()
 }
 
+/// Starts an emulator on a free port; it, its log and its address. The
+/// emulator takes no port 0 and, when its port is taken, exits at once and
+/// silently, while the port's owner answers: so the port is checked to be
+/// its own (its log names it, and it still runs), else another is tried.
+fn emulator() -> (Child, LogLines, SocketAddr) {
+    for _ in 0..5 {
+        let port = free_port();
+        let mut emulator = Command::new(cargo_lambda())
+            .args([
+                "lambda",
+                "watch",
+                "--only-lambda-apis",
+                "-A",
+                "127.0.0.1",
+                "-P",
+            ])
+            .arg(port.to_string())
+            .arg("--manifest-path")
+            .arg(emulator_manifest().join("Cargo.toml"))
+            .current_dir(emulator_manifest())
+            .env("NO_COLOR", "1")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start cargo lambda watch");
+        // It logs to stdout.
+        let log = LogLines::collect(emulator.stdout.take().expect("stdout"));
+        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
+        let starting = format!("runtime_addr={addr}");
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if !matches!(emulator.try_wait(), Ok(None)) {
+                break; // it quit: the port was taken
+            }
+            if log.text().contains(&starting) && TcpStream::connect(addr).is_ok() {
+                std::thread::sleep(Duration::from_millis(200));
+                if matches!(emulator.try_wait(), Ok(None)) {
+                    return (emulator, log, addr);
+                }
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the emulator did not listen on {addr}:\n{}",
+                log.text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = emulator.wait();
+    }
+    panic!("the emulator found no free port in 5 tries");
+}
+
 /// Starts a Lambda host: an emulator and a bootstrap serving `manifest`.
 pub struct LambdaBuilder {
     manifest: PathBuf,
@@ -76,37 +130,7 @@ impl LambdaBuilder {
 
     /// Starts the emulator, then the bootstrap, and waits until it is ready.
     pub fn start(self) -> LambdaHost {
-        let port = free_port();
-        let mut emulator = Command::new(cargo_lambda())
-            .args([
-                "lambda",
-                "watch",
-                "--only-lambda-apis",
-                "-A",
-                "127.0.0.1",
-                "-P",
-            ])
-            .arg(port.to_string())
-            .arg("--manifest-path")
-            .arg(emulator_manifest().join("Cargo.toml"))
-            .current_dir(emulator_manifest())
-            .env("NO_COLOR", "1")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start cargo lambda watch");
-        let emulator_log = LogLines::collect(emulator.stderr.take().expect("stderr"));
-        let addr: SocketAddr = ([127, 0, 0, 1], port).into();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(addr).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "the emulator did not listen on {addr}:\n{}",
-                emulator_log.text()
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let (emulator, emulator_log, addr) = emulator();
         let data = tempfile::tempdir().expect("data dir");
         let mut bootstrap = Command::new(BOOTSTRAP)
             .env("AWS_LAMBDA_RUNTIME_API", format!("http://{addr}/.rt"))
