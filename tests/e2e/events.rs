@@ -7,7 +7,7 @@
 //! the key-value store `default` (`sqlite_key_value.db` in the data
 //! directory), which the tests count.
 
-use crate::common::{CLOUDFN, HostBuilder, fixture_wasm, up_refused, wait_until};
+use crate::common::{CLOUDFN, Host, HostBuilder, fixture_wasm, up_refused, wait_until};
 use crate::servers::{free_port, redis};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -292,16 +292,23 @@ fn in_flight(manifest: &Path, channel: &str, component: &str) -> u64 {
 fn sigterm_lets_a_running_delivery_finish_and_acknowledges_it_once() {
     let dir = tempfile::tempdir().expect("dir");
     let manifest = app(dir.path(), "");
+    // Publishes `payload`, sends SIGTERM while its delivery runs, and
+    // checks that the host exits 0 within `within`.
+    let terminate_mid_delivery = |host: &mut Host, payload: &str, within: u64| {
+        publish(&manifest, "v2", payload);
+        wait_until(
+            "the delivery under way",
+            || in_flight(&manifest, "v2", "v2"),
+            |n| *n == 1,
+        );
+        host.signal("TERM");
+        let status = host
+            .wait_exit(Duration::from_secs(within))
+            .unwrap_or_else(|| panic!("no exit within {within} s"));
+        assert_eq!(status.code(), Some(0), "{}", host.log_text());
+    };
     let mut host = HostBuilder::manifest(manifest.clone()).start();
-    publish(&manifest, "v2", "sleep:1500:drained");
-    wait_until(
-        "the delivery under way",
-        || in_flight(&manifest, "v2", "v2"),
-        |n| *n == 1,
-    );
-    host.signal("TERM");
-    let status = host.wait_exit(Duration::from_secs(10)).expect("exited");
-    assert_eq!(status.code(), Some(0), "{}", host.log_text());
+    terminate_mid_delivery(&mut host, "sleep:1500:drained", 10);
     let log = host.log_text();
     assert!(
         log.contains("component=\"v2\" attempt=1 outcome=handled")
@@ -320,15 +327,7 @@ fn sigterm_lets_a_running_delivery_finish_and_acknowledges_it_once() {
         .arg("--shutdown-timeout")
         .arg("300ms")
         .start();
-    publish(&manifest, "v2", "sleep:5000:cut");
-    wait_until(
-        "the delivery under way",
-        || in_flight(&manifest, "v2", "v2"),
-        |n| *n == 1,
-    );
-    host.signal("TERM");
-    let status = host.wait_exit(Duration::from_secs(5)).expect("exited");
-    assert_eq!(status.code(), Some(0), "{}", host.log_text());
+    terminate_mid_delivery(&mut host, "sleep:5000:cut", 4);
     assert_eq!(seen(&manifest).get("cut"), None);
     let _host = HostBuilder::manifest(manifest.clone()).start();
     wait_until(
