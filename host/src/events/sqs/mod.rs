@@ -250,7 +250,7 @@ impl SqsPublisher {
                 credentials,
                 region,
                 "sqs",
-                &sigv4::amz_date(unix_seconds()),
+                &sigv4::amz_date(super::broker::now_ms() / 1000),
             );
             let mut builder = self.http().post(url.clone()).header("host", &host);
             for (name, value) in headers
@@ -338,12 +338,7 @@ fn retryable(status: u16, code: Option<&str>) -> bool {
 /// The wait before attempt `attempt + 1`: a random share ("full jitter")
 /// of 100 ms, doubled for each attempt made.
 fn backoff(attempt: u32) -> Duration {
-    use ring::rand::SecureRandom;
-    let mut byte = [0u8; 1];
-    let share = match ring::rand::SystemRandom::new().fill(&mut byte) {
-        Ok(()) => f64::from(byte[0]) / 255.0,
-        Err(_) => 0.5,
-    };
+    let share = f64::from(random::<1>()[0]) / 255.0;
     Duration::from_millis(100 << (attempt - 1).min(4)).mul_f64(share)
 }
 
@@ -353,12 +348,6 @@ fn call_error(operation: &'static str, queue: &str, message: impl Into<String>) 
         queue: queue.to_owned(),
         message: message.into(),
     }
-}
-
-fn unix_seconds() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// A transport failure with its causes (reqwest's top line alone says
@@ -413,15 +402,24 @@ fn xml_text(body: &str, tag: &str) -> Option<String> {
 /// A FIFO message's deduplication id: random, so two equal messages
 /// published on purpose are both delivered.
 fn deduplication_id() -> String {
+    sigv4::hex(&random::<16>())
+}
+
+/// `N` bytes from the system's random generator, or, should it fail, from
+/// the clock's nanoseconds.
+fn random<const N: usize>() -> [u8; N] {
     use ring::rand::SecureRandom;
-    let mut bytes = [0u8; 16];
+    let mut bytes = [0u8; N];
     if ring::rand::SystemRandom::new().fill(&mut bytes).is_err() {
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos());
-        bytes = nanos.to_le_bytes();
+            .map_or(0, |d| d.as_nanos())
+            .to_le_bytes();
+        for (byte, nano) in bytes.iter_mut().zip(nanos.iter().cycle()) {
+            *byte = *nano;
+        }
     }
-    sigv4::hex(&bytes)
+    bytes
 }
 
 #[cfg(test)]
