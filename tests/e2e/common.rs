@@ -419,6 +419,9 @@ impl Drop for Host {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        if std::thread::panicking() {
+            eprintln!("cloudfn up's log:\n{}", self.log_text());
+        }
     }
 }
 
