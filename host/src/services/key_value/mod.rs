@@ -41,7 +41,9 @@ pub enum Backend {
 #[derive(Debug)]
 pub struct Stores {
     labels: BTreeMap<String, Location>,
-    opened: Mutex<HashMap<Location, Backend>>,
+    /// Each location's backend, opened once: instances that start at the
+    /// same moment wait for the one opening rather than race it.
+    opened: Mutex<HashMap<Location, Arc<tokio::sync::OnceCell<Backend>>>>,
 }
 
 /// Where a label's data is.
@@ -78,25 +80,30 @@ impl Stores {
     }
 
     /// The backend of `label`, opening it on first use; `None` when no store has the label.
+    /// A failed open is not kept: the next use tries again.
     async fn backend(&self, label: &str) -> Option<Result<Backend, String>> {
-        let location = self.labels.get(label)?.clone();
-        if let Some(backend) = self.opened().get(&location) {
-            return Some(Ok(backend.clone()));
-        }
-        let opened = match &location {
-            Location::Sqlite(path) => {
-                let path = path.clone();
-                super::blocking(move || SqliteKv::open(&path))
-                    .await
-                    .and_then(|opened| opened.map(Backend::Sqlite))
-            }
-            Location::Redis(url) => RedisKv::new(url).map(Backend::Redis),
-        };
-        Some(opened.map(|backend| self.opened().entry(location).or_insert(backend).clone()))
-    }
-
-    fn opened(&self) -> std::sync::MutexGuard<'_, HashMap<Location, Backend>> {
-        self.opened.lock().unwrap_or_else(PoisonError::into_inner)
+        let location = self.labels.get(label)?;
+        let cell = self
+            .opened
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(location.clone())
+            .or_default()
+            .clone();
+        let opened = cell
+            .get_or_try_init(|| async {
+                match location {
+                    Location::Sqlite(path) => {
+                        let path = path.clone();
+                        super::blocking(move || SqliteKv::open(&path))
+                            .await
+                            .and_then(|opened| opened.map(Backend::Sqlite))
+                    }
+                    Location::Redis(url) => RedisKv::new(url).map(Backend::Redis),
+                }
+            })
+            .await;
+        Some(opened.cloned())
     }
 }
 

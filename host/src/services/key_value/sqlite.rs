@@ -34,12 +34,10 @@ impl SqliteKv {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
-        let connection = Connection::open(path).map_err(fail)?;
+        let connection = crate::services::sqlite_file::open(path).map_err(fail)?;
         connection
             .execute_batch(
-                "PRAGMA journal_mode = WAL;
-                 PRAGMA synchronous = NORMAL;
-                 PRAGMA busy_timeout = 5000;
+                "PRAGMA synchronous = NORMAL;
                  CREATE TABLE IF NOT EXISTS spin_key_value (
                      store TEXT NOT NULL,
                      key   TEXT NOT NULL,
@@ -268,6 +266,30 @@ mod tests {
         drop(kv);
         let again = SqliteKv::open(&path).expect("reopen");
         assert_eq!(again.get("b", "k").await, Ok(Some(b"2".to_vec())));
+    }
+
+    #[test]
+    fn connections_opening_a_new_file_at_once_all_succeed() {
+        // A host's first instances open the file together; none may fail
+        // with "database is locked".
+        for _ in 0..20 {
+            let dir = tempfile::tempdir().expect("dir");
+            let path = dir.path().join("kv.db");
+            let start = std::sync::Barrier::new(8);
+            std::thread::scope(|scope| {
+                let opens: Vec<_> = (0..8)
+                    .map(|_| {
+                        scope.spawn(|| {
+                            start.wait();
+                            SqliteKv::open(&path).map(drop)
+                        })
+                    })
+                    .collect();
+                for open in opens {
+                    assert_eq!(open.join().expect("thread"), Ok(()));
+                }
+            });
+        }
     }
 
     #[tokio::test(flavor = "multi_thread")]

@@ -67,10 +67,7 @@ impl Connection {
             std::fs::create_dir_all(dir)
                 .map_err(|e| SqliteError::Io(format!("{}: {e}", dir.display())))?;
         }
-        let connection = rusqlite::Connection::open(path).map_err(sql_error)?;
-        connection
-            .execute_batch("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000;")
-            .map_err(sql_error)?;
+        let connection = super::sqlite_file::open(path).map_err(sql_error)?;
         Ok(Self {
             inner: Arc::new(Mutex::new(connection)),
         })
