@@ -433,6 +433,69 @@ fn redis_mode_delivers_through_a_real_server_at_most_once() {
 }
 
 #[test]
+fn redis_mode_sigterm_lets_a_running_delivery_finish() {
+    // Redis gave the message away when the host read it: a stop must let
+    // its delivery finish, or it is lost.
+    let server = redis();
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = app(dir.path(), "");
+    let mut host = HostBuilder::manifest(manifest.clone())
+        .arg("--redis")
+        .arg(&url)
+        .start();
+    let (ok, out, err) = events(
+        &manifest,
+        &[
+            "--redis",
+            &url,
+            "publish",
+            "v2",
+            "--data",
+            "sleep:3000:drained",
+        ],
+    );
+    assert!(ok && out.contains("1 receptions"), "{out}{err}");
+    // Redis mode logs a delivery only when it ends; the host reads a
+    // message within milliseconds, so a second in, it is under way.
+    std::thread::sleep(Duration::from_secs(1));
+    host.signal("TERM");
+    let status = host
+        .wait_exit(Duration::from_secs(10))
+        .expect("no exit within 10 s");
+    let log = host.log_text();
+    assert_eq!(status.code(), Some(0), "{log}");
+    assert!(
+        log.contains("component=\"v2\" attempt=1 outcome=handled")
+            && log.contains("shut down: every request and delivery under way finished"),
+        "{log}"
+    );
+    assert_eq!(seen(&manifest).get("drained"), Some(&1));
+}
+
+#[test]
+fn redis_mode_a_lost_connection_ends_the_host_naming_the_server() {
+    let server = redis();
+    let url = format!("redis://127.0.0.1:{}", server.port);
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = app(dir.path(), "");
+    let mut host = HostBuilder::manifest(manifest)
+        .arg("--redis")
+        .arg(&url)
+        .start();
+    drop(server);
+    let status = host
+        .wait_exit(Duration::from_secs(10))
+        .expect("no exit within 10 s of the server's end");
+    let log = host.log_text();
+    assert!(!status.success(), "{log}");
+    assert!(
+        log.contains(&format!("Redis trigger lost its connection to {url}")),
+        "{log}"
+    );
+}
+
+#[test]
 fn an_unreachable_redis_server_fails_the_start_naming_it() {
     let dir = tempfile::tempdir().expect("dir");
     let manifest = app(dir.path(), "");

@@ -296,8 +296,14 @@ async fn up(args: UpArgs) -> Result<()> {
         }
         Some((app, Route::Redis(url))) => {
             let url = url.clone();
-            redis_task =
-                Some(redis_trigger::subscribe::start(app.clone(), move |_| url.clone()).await?);
+            redis_task = Some(
+                redis_trigger::subscribe::start(
+                    app.clone(),
+                    move |_| url.clone(),
+                    stopping.clone(),
+                )
+                .await?,
+            );
         }
         // Only the Lambda bootstrap publishes to SQS; SQS delivers there.
         Some((_, Route::Sqs(_))) | None => {}
@@ -343,14 +349,23 @@ async fn up(args: UpArgs) -> Result<()> {
         let _ = stopped.wait_for(|stop| *stop).await;
     });
     let drained = async {
+        // Both drain on a stop; a lost Redis connection ends the host.
         let served = match redis_task {
-            Some(task) => tokio::select! {
-                served = served => served.map_err(anyhow::Error::from),
-                ended = task => Err(match ended {
-                    Ok(error) => anyhow::Error::from(error),
-                    Err(join) => anyhow::anyhow!("the Redis trigger stopped: {join}"),
-                }),
-            },
+            Some(mut task) => {
+                tokio::pin!(served);
+                tokio::select! {
+                    served = &mut served => {
+                        if *stopping.borrow() {
+                            redis_ended(task.await)?;
+                        }
+                        served.map_err(anyhow::Error::from)
+                    }
+                    ended = &mut task => {
+                        redis_ended(ended)?;
+                        served.await.map_err(anyhow::Error::from)
+                    }
+                }
+            }
             None => served.await.map_err(anyhow::Error::from),
         };
         if let Some(task) = embedded_task {
@@ -377,6 +392,16 @@ async fn up(args: UpArgs) -> Result<()> {
             );
             Ok(())
         }
+    }
+}
+
+/// What the Redis trigger's task ended with, as the host's result.
+fn redis_ended(
+    ended: Result<Result<(), redis_trigger::RedisTriggerError>, tokio::task::JoinError>,
+) -> Result<()> {
+    match ended {
+        Ok(ended) => Ok(ended?),
+        Err(join) => Err(anyhow::anyhow!("the Redis trigger stopped: {join}")),
     }
 }
 

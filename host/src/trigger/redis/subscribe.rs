@@ -2,26 +2,34 @@
 //! SUBSCRIBE connection per server, every message handed to each consumer
 //! of its channel at once, each in a fresh instance. At most once: a
 //! handler that fails is logged, and the message is gone.
+//!
+//! A message read from the connection is already gone from the server, so
+//! a stop (or a lost connection) reads nothing more but lets every delivery
+//! under way finish before the task ends.
 
-use super::deliver::{DeliveryLog, Outcome, deliver};
+use super::deliver::{Consumer, DeliveryLog, Outcome, deliver};
 use super::{RedisApp, RedisTriggerError};
 use futures::StreamExt;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+use tokio::sync::watch;
+use tokio::task::{JoinHandle, JoinSet};
 
 /// How long connecting to a server may take before the start fails.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Connects to every server the app's triggers name (through `route`,
 /// which maps a manifest address to the server that serves it) and
-/// subscribes to their channels; the returned task delivers until the
-/// connection ends, then returns why.
+/// subscribes to their channels. The returned task delivers until `stop`
+/// turns true (then it is `Ok`) or a connection ends (then it says why);
+/// either way it ends once the deliveries under way have finished.
 pub async fn start(
     app: Arc<RedisApp>,
     route: impl Fn(&str) -> String,
-) -> Result<tokio::task::JoinHandle<RedisTriggerError>, RedisTriggerError> {
+    mut stop: watch::Receiver<bool>,
+) -> Result<JoinHandle<Result<(), RedisTriggerError>>, RedisTriggerError> {
     // Manifest address → the server URL, with the channels subscribed there.
     let mut servers: BTreeMap<String, (String, Vec<String>)> = BTreeMap::new();
     for (address, channel, _) in app.subscriptions() {
@@ -52,53 +60,120 @@ pub async fn start(
         tracing::info!(%url, ?channels, "subscribed");
         streams.push((address, url, pubsub.into_on_message()));
     }
-    let next_id = Arc::new(AtomicU64::new(1));
     Ok(tokio::spawn(async move {
-        let tasks = streams.into_iter().map(|(address, url, mut messages)| {
-            let app = app.clone();
-            let next_id = next_id.clone();
+        let next_id = AtomicU64::new(1);
+        // Stops every server's loop: set by `stop`, or by a lost connection,
+        // which ends the trigger.
+        let (halt, halted) = watch::channel(false);
+        let (halt, next_id) = (&halt, &next_id);
+        let servers = streams.into_iter().map(|(address, url, messages)| {
+            let (app, halted) = (app.clone(), halted.clone());
             async move {
-                while let Some(message) = messages.next().await {
-                    let id = format!("redis-{}", next_id.fetch_add(1, Ordering::Relaxed));
-                    let channel = message.get_channel_name().to_owned();
-                    let payload = message.get_payload_bytes().to_vec();
-                    for consumer in app.consumers_of(&address, &channel).iter().cloned() {
-                        let (app, id, channel, payload) =
-                            (app.clone(), id.clone(), channel.clone(), payload.clone());
-                        tokio::spawn(async move {
-                            let Ok(_permit) = app
-                                .runtime
-                                .admission()
-                                .instances()
-                                .clone()
-                                .acquire_owned()
-                                .await
-                            else {
-                                return;
-                            };
-                            let started = Instant::now();
-                            let (result, usage) = deliver(&app.runtime, &consumer, payload).await;
-                            let (outcome, error) = match result {
-                                Ok(()) => (Outcome::Handled, None),
-                                Err(e) => (Outcome::Dropped, Some(e)),
-                            };
-                            let log = DeliveryLog {
-                                id: &id,
-                                channel: &channel,
-                                component: &consumer.id,
-                                attempt: 1,
-                                started,
-                                queued_ms: None,
-                            };
-                            log.finish(&outcome, error.as_deref(), usage.as_deref());
-                        });
-                    }
+                let ended = receive(app, &address, messages, next_id, halted).await;
+                halt.send_replace(true);
+                match ended {
+                    Ended::Stopped => Ok(()),
+                    Ended::Disconnected => Err(RedisTriggerError::Disconnected { address: url }),
                 }
-                RedisTriggerError::Disconnected { address: url }
             }
         });
-        // The first connection to end ends the trigger.
-        let (error, _, _) = futures::future::select_all(tasks.map(Box::pin)).await;
-        error
+        let all = futures::future::join_all(servers);
+        tokio::pin!(all);
+        let stopped = async move {
+            if stop.wait_for(|stop| *stop).await.is_err() {
+                // No one can stop it any more: deliver until a connection ends.
+                std::future::pending::<()>().await;
+            }
+        };
+        let ended = tokio::select! {
+            ended = &mut all => ended,
+            () = stopped => {
+                halt.send_replace(true);
+                all.await
+            }
+        };
+        ended.into_iter().collect()
     }))
+}
+
+/// Why one server's messages stopped.
+enum Ended {
+    /// `stop` turned true.
+    Stopped,
+    /// The connection ended.
+    Disconnected,
+}
+
+/// Hands each message of one server's connection to its consumers until
+/// `stop` or the connection's end, then waits for the deliveries under way.
+async fn receive(
+    app: Arc<RedisApp>,
+    address: &str,
+    mut messages: impl futures::Stream<Item = redis::Msg> + Unpin,
+    next_id: &AtomicU64,
+    mut stop: watch::Receiver<bool>,
+) -> Ended {
+    let mut deliveries = JoinSet::new();
+    let ended = loop {
+        tokio::select! {
+            message = messages.next() => {
+                let Some(message) = message else { break Ended::Disconnected };
+                let id = format!("redis-{}", next_id.fetch_add(1, Ordering::Relaxed));
+                let channel = message.get_channel_name();
+                let payload = message.get_payload_bytes();
+                for consumer in app.consumers_of(address, channel).iter().cloned() {
+                    let delivery = deliver_one(
+                        app.clone(),
+                        consumer,
+                        id.clone(),
+                        channel.to_owned(),
+                        payload.to_vec(),
+                    );
+                    deliveries.spawn(delivery);
+                }
+            }
+            // Reap finished deliveries, so the set holds only running ones.
+            Some(_) = deliveries.join_next(), if !deliveries.is_empty() => {}
+            _ = stop.wait_for(|stop| *stop) => break Ended::Stopped,
+        }
+    };
+    // Unsubscribe now: what is published from here on is not taken.
+    drop(messages);
+    while deliveries.join_next().await.is_some() {}
+    ended
+}
+
+/// One consumer's delivery of one message, with its log line.
+async fn deliver_one(
+    app: Arc<RedisApp>,
+    consumer: Arc<Consumer>,
+    id: String,
+    channel: String,
+    payload: Vec<u8>,
+) {
+    let Ok(_permit) = app
+        .runtime
+        .admission()
+        .instances()
+        .clone()
+        .acquire_owned()
+        .await
+    else {
+        return;
+    };
+    let started = Instant::now();
+    let (result, usage) = deliver(&app.runtime, &consumer, payload).await;
+    let (outcome, error) = match result {
+        Ok(()) => (Outcome::Handled, None),
+        Err(e) => (Outcome::Dropped, Some(e)),
+    };
+    let log = DeliveryLog {
+        id: &id,
+        channel: &channel,
+        component: &consumer.id,
+        attempt: 1,
+        started,
+        queued_ms: None,
+    };
+    log.finish(&outcome, error.as_deref(), usage.as_deref());
 }
