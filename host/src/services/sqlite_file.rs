@@ -39,6 +39,26 @@ pub fn open(path: &Path) -> rusqlite::Result<Connection> {
     }
 }
 
+/// Runs `open` on `threads` threads released at the same instant, for
+/// tests of connections racing to open one file.
+#[cfg(test)]
+pub(crate) fn at_once<T: Send>(threads: usize, open: impl Fn() -> T + Sync) -> Vec<T> {
+    let start = std::sync::Barrier::new(threads);
+    std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    start.wait();
+                    open()
+                })
+            })
+            .collect();
+        runs.into_iter()
+            .map(|run| run.join().expect("thread"))
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -48,22 +68,10 @@ mod tests {
         for _ in 0..20 {
             let dir = tempfile::tempdir().expect("dir");
             let path = dir.path().join("db.sqlite");
-            let start = std::sync::Barrier::new(8);
-            std::thread::scope(|scope| {
-                let opens: Vec<_> = (0..8)
-                    .map(|_| {
-                        scope.spawn(|| {
-                            start.wait();
-                            let connection = open(&path)?;
-                            connection
-                                .query_row("PRAGMA journal_mode", [], |row| row.get::<_, String>(0))
-                        })
-                    })
-                    .collect();
-                for opened in opens {
-                    assert_eq!(opened.join().expect("thread"), Ok("wal".to_owned()));
-                }
+            let modes = at_once(8, || {
+                open(&path)?.query_row("PRAGMA journal_mode", [], |row| row.get::<_, String>(0))
             });
+            assert!(modes.iter().all(|m| m.as_deref() == Ok("wal")), "{modes:?}");
         }
     }
 }
