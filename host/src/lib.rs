@@ -4,7 +4,8 @@
 //!
 //! Layers import only downward:
 //! [`manifest`] → [`services`] → [`engine`] → [`trigger`] → binaries.
-//! [`routes`] and [`limits`] are leaf modules used by several layers.
+//! [`routes`], [`limits`] and [`sqlite_file`] are leaf modules used by
+//! several layers.
 
 pub mod bindings;
 pub mod build;
@@ -15,4 +16,5 @@ pub mod limits;
 pub mod manifest;
 pub mod routes;
 pub mod services;
+pub mod sqlite_file;
 pub mod trigger;

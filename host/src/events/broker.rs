@@ -151,7 +151,7 @@ impl Broker {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| fail(format!("{}: {e}", dir.display())))?;
         }
-        let connection = rusqlite::Connection::open(path).map_err(|e| fail(e.to_string()))?;
+        let connection = crate::sqlite_file::open(path).map_err(|e| fail(e.to_string()))?;
         store::create(&connection).map_err(|e| fail(e.to_string()))?;
         let (depth, bytes) = store::totals(&connection).map_err(|e| fail(e.to_string()))?;
         let data_version = data_version(&connection).map_err(|e| fail(e.to_string()))?;

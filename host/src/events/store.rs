@@ -15,9 +15,7 @@ use rusqlite::{Connection, OptionalExtension, Transaction, params};
 /// Creates the tables if needed.
 pub fn create(connection: &Connection) -> rusqlite::Result<()> {
     connection.execute_batch(
-        "PRAGMA journal_mode = WAL;
-         PRAGMA synchronous = NORMAL;
-         PRAGMA busy_timeout = 5000;
+        "PRAGMA synchronous = NORMAL;
          CREATE TABLE IF NOT EXISTS cloudfn_event_message (
              seq          INTEGER PRIMARY KEY AUTOINCREMENT,
              channel      TEXT    NOT NULL,

@@ -20,7 +20,6 @@ pub mod redis;
 pub mod runtime_config;
 pub mod sockets;
 pub mod sqlite;
-pub mod sqlite_file;
 pub mod variables;
 
 use crate::manifest::{Component, Manifest};

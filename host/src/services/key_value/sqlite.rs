@@ -34,7 +34,7 @@ impl SqliteKv {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
         }
-        let connection = crate::services::sqlite_file::open(path).map_err(fail)?;
+        let connection = crate::sqlite_file::open(path).map_err(fail)?;
         connection
             .execute_batch(
                 "PRAGMA synchronous = NORMAL;
@@ -275,8 +275,7 @@ mod tests {
         for _ in 0..20 {
             let dir = tempfile::tempdir().expect("dir");
             let path = dir.path().join("kv.db");
-            let opened =
-                crate::services::sqlite_file::at_once(8, || SqliteKv::open(&path).map(drop));
+            let opened = crate::sqlite_file::at_once(8, || SqliteKv::open(&path).map(drop));
             assert!(opened.iter().all(Result::is_ok), "{opened:?}");
         }
     }

@@ -67,7 +67,7 @@ impl Connection {
             std::fs::create_dir_all(dir)
                 .map_err(|e| SqliteError::Io(format!("{}: {e}", dir.display())))?;
         }
-        let connection = super::sqlite_file::open(path).map_err(sql_error)?;
+        let connection = crate::sqlite_file::open(path).map_err(sql_error)?;
         Ok(Self {
             inner: Arc::new(Mutex::new(connection)),
         })

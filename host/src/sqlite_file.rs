@@ -1,13 +1,14 @@
-//! Opening an SQLite file the way both SQLite-backed services want it: a
-//! busy timeout for locks other connections hold, and the write-ahead log,
-//! so readers and a writer do not block each other.
+//! Opening an SQLite file the way the key-value stores, the SQLite service
+//! and the event broker want it: a busy timeout for locks other connections
+//! hold, and the write-ahead log, so readers and a writer do not block each
+//! other.
 //!
-//! Many connections open one file at once (a host's first instances, two
-//! hosts on one data directory). SQLite does not call the busy handler
-//! when `PRAGMA journal_mode = WAL` finds the file locked, because the
-//! pragma already holds a read lock and waiting could deadlock; it fails
-//! at once with "database is locked". So the switch is tried again until
-//! the busy timeout has passed.
+//! Many connections open one file at once (a host's first instances, a
+//! `cloudfn events publish` beside the host). SQLite does not call the busy
+//! handler when `PRAGMA journal_mode = WAL` finds the file locked, because
+//! the pragma already holds a read lock and waiting could deadlock; it
+//! fails at once with "database is locked". So the switch is tried again
+//! until the busy timeout has passed.
 
 use rusqlite::{Connection, ErrorCode};
 use std::path::Path;
