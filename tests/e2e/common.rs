@@ -21,6 +21,20 @@ pub fn repo_root() -> PathBuf {
         .to_path_buf()
 }
 
+/// Runs `command` to completion and returns its output, panicking with its
+/// stderr unless it succeeded (`what` names it in the panic).
+pub fn run_ok(command: &mut Command, what: &str) -> std::process::Output {
+    let output = command
+        .output()
+        .unwrap_or_else(|e| panic!("run {what}: {e}"));
+    assert!(
+        output.status.success(),
+        "{what} failed:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    output
+}
+
 /// Runs `cargo build --release --target wasm32-wasip2 ARGS…` in `dir`, panicking with cargo's output on failure.
 fn build_wasm(dir: &Path, args: &[&std::ffi::OsStr], what: &str) {
     build_for("wasm32-wasip2", dir, args, what)
@@ -29,20 +43,16 @@ fn build_wasm(dir: &Path, args: &[&std::ffi::OsStr], what: &str) {
 /// Runs `cargo build --release --target TARGET ARGS…` in `dir`, panicking with cargo's output on failure.
 fn build_for(target: &str, dir: &Path, args: &[&std::ffi::OsStr], what: &str) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let output = Command::new(cargo)
-        .current_dir(dir)
-        .args(["build", "--release", "--target", target])
-        .args(args)
-        // Flags meant for the host build must not leak into the guest build.
-        .env_remove("RUSTFLAGS")
-        .env_remove("CARGO_ENCODED_RUSTFLAGS")
-        .env_remove("CARGO_TARGET_DIR")
-        .output()
-        .unwrap_or_else(|e| panic!("run cargo to build {what}: {e}"));
-    assert!(
-        output.status.success(),
-        "building {what} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    run_ok(
+        Command::new(cargo)
+            .current_dir(dir)
+            .args(["build", "--release", "--target", target])
+            .args(args)
+            // Flags meant for the host build must not leak into the guest build.
+            .env_remove("RUSTFLAGS")
+            .env_remove("CARGO_ENCODED_RUSTFLAGS")
+            .env_remove("CARGO_TARGET_DIR"),
+        &format!("cargo building {what}"),
     );
 }
 

@@ -2,7 +2,7 @@
 //! crates.io and PyPI): each binds `127.0.0.1` on a free port, keeps its
 //! data in a throwaway directory, and is killed when dropped.
 
-use crate::common::{LogLines, repo_root};
+use crate::common::{LogLines, repo_root, run_ok};
 use serde_json::Value;
 use std::io::{BufRead, BufReader, Write};
 use std::net::{TcpListener, TcpStream};
@@ -337,23 +337,16 @@ pub fn python_venv(name: &str, pip_args: &[&str], marker: &str) -> PathBuf {
     if bin.join(marker).exists() {
         return bin;
     }
-    let run = |program: &Path, args: &[&str]| {
-        let output = Command::new(program)
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| panic!("run {}: {e}", program.display()));
-        assert!(
-            output.status.success(),
-            "{} {args:?} failed:\n{}",
-            program.display(),
-            String::from_utf8_lossy(&output.stderr)
-        );
-    };
-    let venv_arg = venv.display().to_string();
-    run(Path::new("python3"), &["-m", "venv", &venv_arg]);
-    let mut args = vec!["install", "--quiet"];
-    args.extend_from_slice(pip_args);
-    run(&bin.join("pip"), &args);
+    run_ok(
+        Command::new("python3").arg("-m").arg("venv").arg(&venv),
+        &format!("python3 -m venv {}", venv.display()),
+    );
+    run_ok(
+        Command::new(bin.join("pip"))
+            .args(["install", "--quiet"])
+            .args(pip_args),
+        &format!("pip install {pip_args:?} into {}", venv.display()),
+    );
     assert!(
         bin.join(marker).exists(),
         "pip installed no {}",
@@ -450,15 +443,11 @@ impl SqsServer {
 
 /// Runs `tests/sqs/admin.py` with boto3 from the server's environment.
 fn sqs_admin(args: &[&str]) -> Value {
-    let output = Command::new(moto().join("python"))
-        .arg(repo_root().join("tests/sqs/admin.py"))
-        .args(args)
-        .output()
-        .expect("run tests/sqs/admin.py");
-    assert!(
-        output.status.success(),
-        "admin.py {args:?} failed:\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    let output = run_ok(
+        Command::new(moto().join("python"))
+            .arg(repo_root().join("tests/sqs/admin.py"))
+            .args(args),
+        &format!("tests/sqs/admin.py {args:?}"),
     );
     serde_json::from_slice(&output.stdout).expect("admin.py prints JSON")
 }

@@ -3,7 +3,7 @@
 //! `tests/browser/pages.test.mjs`), against `cloudfn up` with the product
 //! manifest.
 
-use crate::common::{HostBuilder, repo_root};
+use crate::common::{HostBuilder, repo_root, run_ok};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -28,15 +28,11 @@ fn browser_tests() -> PathBuf {
         .join("node_modules/playwright-core/package.json")
         .exists()
     {
-        let output = Command::new("npm")
-            .args(["ci", "--no-audit", "--no-fund"])
-            .current_dir(&dir)
-            .output()
-            .expect("run npm (Node.js 20 or later is needed for the browser tests)");
-        assert!(
-            output.status.success(),
-            "npm ci in tests/browser failed:\n{}",
-            String::from_utf8_lossy(&output.stderr)
+        run_ok(
+            Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund"])
+                .current_dir(&dir),
+            "npm ci in tests/browser (Node.js 20 or later is needed for the browser tests)",
         );
     }
     dir
