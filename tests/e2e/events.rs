@@ -8,7 +8,7 @@
 //! directory), which the tests count.
 
 use crate::common::{CLOUDFN, Host, HostBuilder, fixture_wasm, up_refused, wait_until};
-use crate::servers::{free_port, redis};
+use crate::servers::{Server, free_port, redis};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -392,42 +392,67 @@ fn a_component_without_a_redis_export_is_refused() {
     );
 }
 
-#[test]
-fn redis_mode_delivers_through_a_real_server_at_most_once() {
-    let server = redis();
-    let url = format!("redis://127.0.0.1:{}", server.port);
-    let dir = tempfile::tempdir().expect("dir");
-    let manifest = app(dir.path(), "");
-    let host = HostBuilder::manifest(manifest.clone())
-        .arg("--redis")
-        .arg(&url)
-        .start();
-    let redis_publish = |channel: &str, data: &str| {
+/// The events app served by `cloudfn up --redis` from a real redis-server.
+struct RedisMode {
+    host: Host,
+    server: Server,
+    url: String,
+    manifest: PathBuf,
+    dir: tempfile::TempDir,
+}
+
+impl RedisMode {
+    fn start() -> Self {
+        let server = redis();
+        let url = format!("redis://127.0.0.1:{}", server.port);
+        let dir = tempfile::tempdir().expect("dir");
+        let manifest = app(dir.path(), "");
+        let host = HostBuilder::manifest(manifest.clone())
+            .arg("--redis")
+            .arg(&url)
+            .start();
+        Self {
+            host,
+            server,
+            url,
+            manifest,
+            dir,
+        }
+    }
+
+    /// `cloudfn events --redis URL publish CHANNEL --data DATA`, which must
+    /// succeed; its output.
+    fn publish(&self, channel: &str, data: &str) -> String {
         let (ok, out, err) = events(
-            &manifest,
-            &["--redis", &url, "publish", channel, "--data", data],
+            &self.manifest,
+            &["--redis", &self.url, "publish", channel, "--data", data],
         );
         assert!(ok, "{out}{err}");
         out
-    };
-    assert!(redis_publish("v2", "real-v2").contains("1 receptions"));
-    redis_publish("v3", "real-v3");
-    redis_publish("v2", "publish:both:real-chained");
+    }
+}
+
+#[test]
+fn redis_mode_delivers_through_a_real_server_at_most_once() {
+    let redis = RedisMode::start();
+    assert!(redis.publish("v2", "real-v2").contains("1 receptions"));
+    redis.publish("v3", "real-v3");
+    redis.publish("v2", "publish:both:real-chained");
     wait_until(
         "deliveries",
-        || seen(&manifest),
+        || seen(&redis.manifest),
         |c| {
             c.get("real-chained") == Some(&2)
                 && c.contains_key("real-v2")
                 && c.contains_key("real-v3")
         },
     );
-    redis_publish("v3", "fail-once");
-    host.wait_for_log(|l| {
+    redis.publish("v3", "fail-once");
+    redis.host.wait_for_log(|l| {
         l.contains("cloudfn::event") && l.contains("outcome=failed, not retried")
     });
     assert!(
-        !dir.path().join(".cloudfn/data/events.db").exists(),
+        !redis.dir.path().join(".cloudfn/data/events.db").exists(),
         "no embedded broker in Redis mode"
     );
 }
@@ -436,61 +461,42 @@ fn redis_mode_delivers_through_a_real_server_at_most_once() {
 fn redis_mode_sigterm_lets_a_running_delivery_finish() {
     // Redis gave the message away when the host read it: a stop must let
     // its delivery finish, or it is lost.
-    let server = redis();
-    let url = format!("redis://127.0.0.1:{}", server.port);
-    let dir = tempfile::tempdir().expect("dir");
-    let manifest = app(dir.path(), "");
-    let mut host = HostBuilder::manifest(manifest.clone())
-        .arg("--redis")
-        .arg(&url)
-        .start();
-    let (ok, out, err) = events(
-        &manifest,
-        &[
-            "--redis",
-            &url,
-            "publish",
-            "v2",
-            "--data",
-            "sleep:3000:drained",
-        ],
-    );
-    assert!(ok && out.contains("1 receptions"), "{out}{err}");
+    let mut redis = RedisMode::start();
+    let out = redis.publish("v2", "sleep:3000:drained");
+    assert!(out.contains("1 receptions"), "{out}");
     // Redis mode logs a delivery only when it ends; the host reads a
     // message within milliseconds, so a second in, it is under way.
     std::thread::sleep(Duration::from_secs(1));
-    host.signal("TERM");
-    let status = host
+    redis.host.signal("TERM");
+    let status = redis
+        .host
         .wait_exit(Duration::from_secs(10))
         .expect("no exit within 10 s");
-    let log = host.log_text();
+    let log = redis.host.log_text();
     assert_eq!(status.code(), Some(0), "{log}");
     assert!(
         log.contains("component=\"v2\" attempt=1 outcome=handled")
             && log.contains("shut down: every request and delivery under way finished"),
         "{log}"
     );
-    assert_eq!(seen(&manifest).get("drained"), Some(&1));
+    assert_eq!(seen(&redis.manifest).get("drained"), Some(&1));
 }
 
 #[test]
 fn redis_mode_a_lost_connection_ends_the_host_naming_the_server() {
-    let server = redis();
-    let url = format!("redis://127.0.0.1:{}", server.port);
-    let dir = tempfile::tempdir().expect("dir");
-    let manifest = app(dir.path(), "");
-    let mut host = HostBuilder::manifest(manifest)
-        .arg("--redis")
-        .arg(&url)
-        .start();
-    drop(server);
-    let status = host
+    let mut redis = RedisMode::start();
+    drop(redis.server);
+    let status = redis
+        .host
         .wait_exit(Duration::from_secs(10))
         .expect("no exit within 10 s of the server's end");
-    let log = host.log_text();
+    let log = redis.host.log_text();
     assert!(!status.success(), "{log}");
     assert!(
-        log.contains(&format!("Redis trigger lost its connection to {url}")),
+        log.contains(&format!(
+            "Redis trigger lost its connection to {}",
+            redis.url
+        )),
         "{log}"
     );
 }
