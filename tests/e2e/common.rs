@@ -213,6 +213,14 @@ impl HostBuilder {
         self
     }
 
+    /// Sets each of `vars` as [`Self::env`] does.
+    pub fn envs<K: Into<String>, V: Into<String>>(
+        self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        vars.into_iter().fold(self, |b, (k, v)| b.env(k, v))
+    }
+
     /// Uses its own cache directory.
     pub fn cache_dir(mut self, dir: &Path) -> Self {
         self.cache_dir = dir.to_path_buf();

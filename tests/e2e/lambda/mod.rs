@@ -128,6 +128,14 @@ impl LambdaBuilder {
         self
     }
 
+    /// Sets each of `vars` as [`Self::env`] does.
+    pub fn envs<K: Into<String>, V: Into<String>>(
+        self,
+        vars: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        vars.into_iter().fold(self, |b, (k, v)| b.env(k, v))
+    }
+
     /// Starts the emulator, then the bootstrap, and waits until it is ready.
     pub fn start(self) -> LambdaHost {
         let (emulator, emulator_log, addr) = emulator();

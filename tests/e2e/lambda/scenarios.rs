@@ -37,14 +37,10 @@ fn s3() -> (tempfile::TempDir, SocketAddr) {
 
 /// `cloudfn up` on the product manifest, its blobs under `s3://drive/up`.
 fn local_host(s3: SocketAddr) -> Host {
-    s3_env(s3)
-        .into_iter()
-        .fold(
-            HostBuilder::product()
-                .arg("--blob-store")
-                .arg("s3://drive/up"),
-            |b, (k, v)| b.env(k, v),
-        )
+    HostBuilder::product()
+        .arg("--blob-store")
+        .arg("s3://drive/up")
+        .envs(s3_env(s3))
         .start()
 }
 
@@ -52,14 +48,10 @@ fn local_host(s3: SocketAddr) -> Host {
 /// `s3://drive/lambda`. On Lambda S3 itself tells of new objects, so
 /// blob-upload publishes no event of its own (`storage_events_address` empty).
 fn lambda_host(s3: SocketAddr) -> LambdaHost {
-    s3_env(s3)
-        .into_iter()
-        .fold(
-            LambdaBuilder::manifest(product_manifest())
-                .env("CLOUDFN_BLOB_STORE", "s3://drive/lambda")
-                .env("SPIN_VARIABLE_STORAGE_EVENTS_ADDRESS", ""),
-            |b, (k, v)| b.env(k, v),
-        )
+    LambdaBuilder::manifest(product_manifest())
+        .env("CLOUDFN_BLOB_STORE", "s3://drive/lambda")
+        .env("SPIN_VARIABLE_STORAGE_EVENTS_ADDRESS", "")
+        .envs(s3_env(s3))
         .start()
 }
 
@@ -553,10 +545,8 @@ fn sqs_lambda_env(sqs: &SqsServer) -> Vec<(&'static str, String)> {
 }
 
 fn lambda_with(env: Vec<(&'static str, String)>) -> LambdaHost {
-    env.into_iter()
-        .fold(LambdaBuilder::manifest(product_manifest()), |b, (k, v)| {
-            b.env(k, v)
-        })
+    LambdaBuilder::manifest(product_manifest())
+        .envs(env)
         .start()
 }
 
