@@ -25,14 +25,11 @@ CLIENTS=${CLIENTS:-4}
 cargo build --release -q -p cloudfn-host
 cargo build --release -q --target wasm32-wasip2 -p social-listener -p social-consumer -p sentiment
 
-work=$(mktemp -d)
-pid=
-cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; rm -rf "$work"; }
-trap cleanup EXIT
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+. bench/lib.sh
+port=$(free_port)
 ./target/release/cloudfn up --data-dir "$work/data" --listen "127.0.0.1:$port" >"$work/up.log" 2>&1 &
-pid=$!
-until curl -sf -o /dev/null "http://127.0.0.1:$port/social/dashboard"; do sleep 0.1; done
+pids+=($!)
+wait_up "http://127.0.0.1:$port/social/dashboard"
 
 python3 - "$TWEETS" "$CHUNK" "$work" <<'PY'
 import json, sys
