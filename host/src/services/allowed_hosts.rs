@@ -119,6 +119,22 @@ impl AllowedHosts {
         let (scheme, host, port) = url_parts(address)?;
         Some(self.allows(&scheme, &host, port))
     }
+
+    /// Whether `address` may be reached, checked as Spin's
+    /// `OutboundAllowedHosts::check_url(address, scheme)` checks it
+    /// (`crates/outbound-networking-config/src/allowed_hosts.rs`): an address
+    /// without `scheme://` is read with `scheme` put in front, and one that
+    /// cannot be read either way is not allowed.
+    pub fn check_url(&self, address: &str, scheme: &str) -> bool {
+        let parsed = match url::Url::parse(address) {
+            Ok(url) if url.has_host() => Ok(url),
+            _ => url::Url::parse(&format!("{scheme}://{address}")),
+        };
+        parsed.ok().is_some_and(|url| {
+            url.host_str()
+                .is_some_and(|host| self.allows(url.scheme(), host, url.port()))
+        })
+    }
 }
 
 fn host_allows(allowed: &Host, host: &str) -> bool {
@@ -358,6 +374,24 @@ mod tests {
             Some(true)
         );
         assert_eq!(h.allows_url("not a url"), None);
+    }
+
+    #[test]
+    fn check_url_puts_the_scheme_in_front_of_an_address_without_one_as_spin_does() {
+        let h = hosts(&["mqtt://127.0.0.1:1883"]);
+        assert!(h.check_url("mqtt://127.0.0.1:1883?client_id=a", "mqtt"));
+        assert!(h.check_url("127.0.0.1:1883?client_id=a", "mqtt"));
+        assert!(h.check_url("127.0.0.1", "mqtt"), "the well-known port");
+        assert!(!h.check_url("tcp://127.0.0.1:1883", "mqtt"));
+        assert!(!h.check_url("mqtt://127.0.0.1:1884", "mqtt"));
+        assert!(!h.check_url("not a url", "mqtt"));
+        assert!(!h.check_url("", "mqtt"));
+        let all = hosts(&["*://*:*"]);
+        assert!(all.check_url("http://127.0.0.1:1883?client_id=a", "mqtt"));
+        assert!(
+            !all.check_url("not a url", "mqtt"),
+            "no host can be read from it"
+        );
     }
 
     #[test]

@@ -1,7 +1,11 @@
 //! Outbound MQTT, as Spin provides it: `fermyon:spin/mqtt@2.0.0` (spin-sdk
 //! 5) and `spin:mqtt/mqtt@3.0.0` (spin-sdk 6+, async), to a broker at an
-//! address `allowed_outbound_hosts` names (`mqtt://host:port?client_id=…`);
-//! any other is `invalid-address`, as in Spin. `publish` returns once the
+//! address `allowed_outbound_hosts` names (`mqtt://host:port?client_id=…`).
+//! `open` checks in Spin's order (`crates/factor-outbound-mqtt/src/host.rs`
+//! and `lib.rs`): an address not granted (or not readable as a URL) is
+//! `connection-failed("address … is not permitted")`; a granted one that
+//! rumqttc cannot read as an MQTT URL with a client id is `invalid-address`;
+//! then the instance's connection limit. `publish` returns once the
 //! broker has the message as the QoS asks: sent (at most once), acknowledged
 //! (at least once) or completed (exactly once). Plain TCP, no TLS.
 
@@ -34,11 +38,12 @@ pub const MAX_OPEN_CONNECTIONS: usize = 64;
 /// Why an MQTT operation failed (both interfaces have these cases).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MqttError {
-    /// Not an MQTT URL with a client id, or not allowed.
+    /// Granted, but not an MQTT URL with a client id.
     InvalidAddress,
     /// The instance holds [`MAX_OPEN_CONNECTIONS`] connections.
     TooManyConnections,
-    /// The broker could not be reached or refused the client.
+    /// The address is not granted, or the broker could not be reached or
+    /// refused the client.
     ConnectionFailed(String),
     /// Anything else.
     Other(String),
@@ -106,13 +111,16 @@ impl MqttInstance {
         password: String,
         keep_alive: u64,
     ) -> Result<Connection, MqttError> {
-        if self.allowed.allows_url(address) != Some(true) || !address.starts_with("mqtt://") {
-            return Err(MqttError::InvalidAddress);
+        if !self.allowed.check_url(address, "mqtt") {
+            return Err(MqttError::ConnectionFailed(format!(
+                "address {address} is not permitted"
+            )));
         }
+        let connection = Connection::open(address, username, password, keep_alive)?;
         if self.open.reached(MAX_OPEN_CONNECTIONS) {
             return Err(MqttError::TooManyConnections);
         }
-        Connection::open(address, username, password, keep_alive)
+        Ok(connection)
     }
 }
 

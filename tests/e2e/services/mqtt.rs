@@ -10,11 +10,15 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 fn host_allowing(dir: &std::path::Path, port: u16, allowed: &str) -> Host {
+    let address = format!("mqtt://127.0.0.1:{port}?client_id=cloudfn-test");
+    host_opening(dir, &address, allowed)
+}
+
+/// A host whose guests open `address`, with `allowed` granted.
+fn host_opening(dir: &std::path::Path, address: &str, allowed: &str) -> Host {
     let manifest = manifest_with(
         dir,
-        &format!(
-            "mqtt_address = {{ default = \"mqtt://127.0.0.1:{port}?client_id=cloudfn-test\" }}"
-        ),
+        &format!("mqtt_address = {{ default = {address:?} }}"),
         &format!(
             "allowed_outbound_hosts = [{allowed:?}]\nvariables = {{ mqtt_address = \"{{{{ mqtt_address }}}}\" }}"
         ),
@@ -88,12 +92,66 @@ fn mqtt_is_refused_without_an_allowed_address() {
     let broker = mosquitto();
     let dir = tempfile::tempdir().expect("dir");
     let host = host_allowing(dir.path(), broker.port, "mqtt://broker.example.com");
+    let address = format!("mqtt://127.0.0.1:{}?client_id=cloudfn-test", broker.port);
     for sdk in SDKS {
         let reply = host.request("POST", &format!("{sdk}/mqtt/t"), &[], Some(b"x"));
         assert_eq!(
             (reply.status, reply.body.as_str()),
-            (409, "Error::InvalidAddress"),
+            (
+                409,
+                format!("Error::ConnectionFailed(\"address {address} is not permitted\")").as_str()
+            ),
             "{sdk}"
         );
+    }
+}
+
+/// Regression: an address not granted was `invalid-address`, where Spin
+/// answers `connection-failed("address … is not permitted")`; Spin checks
+/// the grant first, then whether rumqttc reads the address (client id
+/// included), which alone is `invalid-address`.
+#[test]
+fn regression_mqtt_refusals_are_spins_error_values() {
+    let broker = mosquitto();
+    let port = broker.port;
+    let granted = format!("mqtt://127.0.0.1:{port}");
+    let not_permitted =
+        |address: &str| format!("Error::ConnectionFailed(\"address {address} is not permitted\")");
+    let with_id = format!("mqtt://127.0.0.1:{port}?client_id=spintest");
+    let without_query = format!("mqtt://127.0.0.1:{port}");
+    let other_scheme = format!("http://127.0.0.1:{port}?client_id=spintest");
+    let cases: Vec<(&str, &str, String)> = vec![
+        // Granted, with a client id: it publishes.
+        (&with_id, &granted, String::new()),
+        // Not granted, with and without a query string.
+        (
+            &with_id,
+            "mqtt://broker.example.com",
+            not_permitted(&with_id),
+        ),
+        (
+            &without_query,
+            "mqtt://broker.example.com",
+            not_permitted(&without_query),
+        ),
+        // Granted, but no client id: rumqttc cannot read it.
+        (&without_query, &granted, "Error::InvalidAddress".into()),
+        // Granted (every host), but not an MQTT URL.
+        (&other_scheme, "*://*:*", "Error::InvalidAddress".into()),
+        // Not a URL at all: nothing can grant it.
+        ("not a url", "*://*:*", not_permitted("not a url")),
+    ];
+    for (address, allowed, expected) in cases {
+        let dir = tempfile::tempdir().expect("dir");
+        let host = host_opening(dir.path(), address, allowed);
+        for sdk in SDKS {
+            let reply = host.request("POST", &format!("{sdk}/mqtt/t"), &[], Some(b"x"));
+            let expected_status = if expected.is_empty() { 204 } else { 409 };
+            assert_eq!(
+                (reply.status, reply.body.as_str()),
+                (expected_status, expected.as_str()),
+                "{sdk}: open({address:?}) with {allowed:?} granted"
+            );
+        }
     }
 }
