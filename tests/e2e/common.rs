@@ -648,3 +648,18 @@ pub fn product_events(data: &Path, args: &[&str]) -> String {
 pub fn product_dead_letters(data: &Path) -> serde_json::Value {
     serde_json::from_str(&product_events(data, &["dlq", "list", "--json"])).expect("json")
 }
+
+/// CPU time the process has used (user + system), in seconds (Linux).
+pub fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
+    // Fields after the command name, which is in parentheses.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .expect("stat")
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: f64 =
+        fields[11].parse::<f64>().expect("utime") + fields[12].parse::<f64>().expect("stime");
+    ticks / 100.0
+}

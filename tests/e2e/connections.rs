@@ -191,3 +191,50 @@ fn a_second_signal_exits_at_once_and_the_deadline_bounds_the_drain() {
             .contains("still running after 500ms (--shutdown-timeout)")
     );
 }
+
+/// Regression: SIGTERM while a guest computed (no host calls) never ended
+/// the host: the drain deadline passed, the guest ran on, and the runtime
+/// waited for it; a second signal then did nothing.
+#[test]
+fn regression_sigterm_ends_the_host_while_a_guest_loops() {
+    let mut host = HostBuilder::fixtures()
+        .arg("--shutdown-timeout")
+        .arg("2s")
+        .start();
+    let addr = host.addr;
+    let _looping = std::thread::spawn(move || request(addr, "GET", "/bad/loop", &[], None));
+    std::thread::sleep(Duration::from_secs(1));
+    let started = Instant::now();
+    host.signal("TERM");
+    let status = host
+        .wait_exit(Duration::from_secs(4))
+        .unwrap_or_else(|| panic!("no exit within 4 s: {}", host.log_text()));
+    assert!(started.elapsed() < Duration::from_secs(4));
+    assert_eq!(status.code(), Some(0), "{}", host.log_text());
+    let log = host.log_text();
+    assert!(
+        log.contains(
+            "still running after 2s (--shutdown-timeout) are abandoned and their guests interrupted"
+        ) && log.contains("instances=1 of `misbehave`"),
+        "{log}"
+    );
+
+    // Twice: at once, while the guest loops.
+    let mut host = HostBuilder::fixtures().start();
+    let addr = host.addr;
+    let _looping = std::thread::spawn(move || request(addr, "GET", "/bad/loop", &[], None));
+    std::thread::sleep(Duration::from_millis(500));
+    host.signal("TERM");
+    host.wait_for_log(|l| l.contains("shutting down"));
+    let started = Instant::now();
+    host.signal("TERM");
+    let status = host
+        .wait_exit(Duration::from_secs(3))
+        .expect("exited at once");
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+    assert_eq!(status.code(), Some(130));
+}

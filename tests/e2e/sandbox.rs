@@ -1,7 +1,7 @@
 //! The sandbox limits: each misbehaving request gets its own clear error
 //! while well-behaved requests keep succeeding and the host carries on.
 
-use crate::common::{HostBuilder, Reply, request};
+use crate::common::{HostBuilder, Reply, cpu_seconds, request};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -372,5 +372,82 @@ fn nothing_is_granted_unless_the_manifest_says_so() {
     assert_eq!(
         outside.status, 403,
         "only the granted directory: {outside:?}"
+    );
+}
+
+/// Busy-loops on `threads` threads of this process until the guard drops.
+struct CpuHog(
+    std::sync::Arc<std::sync::atomic::AtomicBool>,
+    Vec<std::thread::JoinHandle<()>>,
+);
+
+impl CpuHog {
+    fn start(threads: usize) -> Self {
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let handles = (0..threads)
+            .map(|_| {
+                let stop = stop.clone();
+                std::thread::spawn(move || {
+                    let mut n = 0u64;
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        n = std::hint::black_box(n.wrapping_add(1));
+                    }
+                })
+            })
+            .collect();
+        Self(stop, handles)
+    }
+}
+
+impl Drop for CpuHog {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+        for handle in self.1.drain(..) {
+            let _ = handle.join();
+        }
+    }
+}
+
+/// The CPU time the host uses in the second after `settle` from now.
+fn cpu_in_a_second_after(pid: u32, settle: Duration) -> f64 {
+    std::thread::sleep(settle);
+    let before = cpu_seconds(pid);
+    std::thread::sleep(Duration::from_secs(1));
+    cpu_seconds(pid) - before
+}
+
+/// Regression: a looping guest answered `504` kept its core busy after the
+/// request ended (its epoch deadline counted ticks of a sleeping thread,
+/// which fall behind wall time), for minutes under load.
+#[test]
+fn regression_a_looping_guest_stops_with_its_504() {
+    let host = HostBuilder::fixtures().arg("--timeout").arg("1s").start();
+    let reply = host.get("/bad/loop");
+    assert_eq!(reply.status, 504, "{reply:?}");
+    // Within one tick (10 ms) of the 504 the guest has stopped: the host
+    // idles from then on.
+    let used = cpu_in_a_second_after(host.pid(), Duration::from_millis(20));
+    assert!(
+        used < 0.1,
+        "the host used {used:.2} s of CPU in the second after the 504"
+    );
+}
+
+#[test]
+fn regression_a_looping_guest_gets_its_504_on_time_beside_a_cpu_hog() {
+    let host = HostBuilder::fixtures().arg("--timeout").arg("2s").start();
+    let _hog = CpuHog::start(2);
+    let started = Instant::now();
+    let reply = host.get("/bad/loop");
+    let took = started.elapsed();
+    assert_eq!(reply.status, 504, "{reply:?}");
+    assert!(
+        took >= Duration::from_secs(2) && took <= Duration::from_millis(2200),
+        "a 2 s timeout answered after {took:?} beside two busy threads"
+    );
+    let used = cpu_in_a_second_after(host.pid(), Duration::from_millis(20));
+    assert!(
+        used < 0.1,
+        "the guest ran on after its 504: {used:.2} s of CPU in a second"
     );
 }

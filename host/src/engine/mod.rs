@@ -7,6 +7,7 @@ pub mod admission;
 pub mod cache;
 pub mod componentize;
 pub mod compose;
+pub mod interrupt;
 pub mod state;
 pub mod stdio;
 pub mod watchdog;
@@ -16,19 +17,20 @@ use crate::manifest::{FileMount, Manifest};
 use crate::services::{GrantContext, ServiceConfig, ServiceError, Services};
 use admission::Admission;
 use cache::{CacheError, CacheOutcome, ComponentCache};
+use interrupt::{GuestStop, Running};
 use state::{Grants, HostState};
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::Instant;
 use wasmtime::component::{Component, InstancePre, Linker};
 use wasmtime::{
     Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store,
 };
 use wasmtime_wasi_http::handler::ProxyPre;
 
-/// How often the epoch advances; guest code is interrupted at this granularity.
-pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+pub use interrupt::EPOCH_TICK;
 
 /// Errors building the engine or loading a component.
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +115,9 @@ pub struct Runtime {
     limits: Limits,
     cache: ComponentCache,
     epoch_stop: Arc<AtomicBool>,
+    /// Set by [`Runtime::abandon`]: every running guest stops at its next tick.
+    shutdown: Arc<AtomicBool>,
+    running: Arc<Running>,
     services: Services,
     admission: Arc<Admission>,
 }
@@ -262,20 +267,8 @@ impl Runtime {
         Services::add_to_linker(&mut linker).map_err(config_err)?;
 
         let epoch_stop = Arc::new(AtomicBool::new(false));
-        let ticker_engine = engine.weak();
-        let stop = epoch_stop.clone();
         if interruption == Interruption::Epoch {
-            std::thread::Builder::new()
-                .name("cloudfn-epoch".into())
-                .spawn(move || {
-                    while !stop.load(Ordering::Relaxed) {
-                        std::thread::sleep(EPOCH_TICK);
-                        match ticker_engine.upgrade() {
-                            Some(engine) => engine.increment_epoch(),
-                            None => break,
-                        }
-                    }
-                })
+            interrupt::start_ticker(engine.weak(), epoch_stop.clone())
                 .map_err(|e| EngineError::Config(format!("cannot start epoch thread: {e}")))?;
         }
 
@@ -290,6 +283,8 @@ impl Runtime {
             limits,
             cache: ComponentCache::new(cache_dir),
             epoch_stop,
+            shutdown: Arc::default(),
+            running: Arc::default(),
             services: Services::new(&ServiceConfig::default())?,
         })
     }
@@ -476,27 +471,54 @@ impl Runtime {
         })
     }
 
-    /// A fresh store for one instance of `component`, with the memory limit
-    /// and an epoch deadline of the request timeout.
+    /// A fresh store for one instance of `component`, with the memory limit,
+    /// whose guest stops at the timeout (`--timeout`) from now.
     pub fn new_store(&self, component: &LoadedComponent) -> wasmtime::Result<Store<HostState>> {
-        let state = HostState::new(&component.grants, &self.services, component.max_memory)?;
+        self.new_store_until(component, None)
+    }
+
+    /// A fresh store whose guest stops at `deadline` (a request's, an
+    /// invocation's) or at the timeout from now, whichever comes first.
+    /// Under [`Interruption::Epoch`] the guest checks its [`GuestStop`]
+    /// (`store.data().stop`) once an [`EPOCH_TICK`].
+    pub fn new_store_until(
+        &self,
+        component: &LoadedComponent,
+        deadline: Option<Instant>,
+    ) -> wasmtime::Result<Store<HostState>> {
+        let timeout = Instant::now() + self.limits.timeout;
+        let deadline = deadline.map_or(timeout, |d| d.min(timeout));
+        let mut state = HostState::new(&component.grants, &self.services, component.max_memory)?;
+        state.stop = GuestStop::at(deadline);
+        state.running = Some(self.running.enter(&component.id));
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         if self.interruption == Interruption::Epoch {
-            store.set_epoch_deadline(self.timeout_ticks());
-            store.epoch_deadline_trap();
+            let shutdown = self.shutdown.clone();
+            store.set_epoch_deadline(1);
+            store.epoch_deadline_callback(move |store| {
+                interrupt::check(&store.data().stop, &shutdown)
+            });
         }
         Ok(store)
+    }
+
+    /// For a shutdown past its drain: every guest still running stops at its
+    /// next epoch tick with [`interrupt::Abandoned`], and so does every guest
+    /// started from now on. Returns the instances alive, per component.
+    pub fn abandon(&self) -> BTreeMap<String, usize> {
+        self.shutdown.store(true, Ordering::Relaxed);
+        self.running.snapshot()
+    }
+
+    /// The instances alive, per component.
+    pub fn running(&self) -> &Running {
+        &self.running
     }
 
     /// How this runtime stops guests at the timeout.
     pub fn interruption(&self) -> Interruption {
         self.interruption
-    }
-
-    /// The timeout in epoch ticks, for [`Store::set_epoch_deadline`].
-    pub fn timeout_ticks(&self) -> u64 {
-        (self.limits.timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
     }
 
     /// A one-line description of the limits, for start-up logs.

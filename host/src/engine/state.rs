@@ -2,6 +2,7 @@
 //! instance state, the component's grants, and the memory limiter that also
 //! records peak usage.
 
+use super::interrupt::{GuestStop, RunningGuard};
 use super::stdio::GuestOutput;
 use crate::services::{HasServices, ServiceGrants, ServiceInstances, Services};
 use std::path::PathBuf;
@@ -101,6 +102,10 @@ pub struct HostState {
     services: ServiceInstances,
     /// The memory limiter (installed with `Store::limiter`).
     pub limiter: MemoryLimiter,
+    /// When the guest must stop (read at every epoch tick).
+    pub stop: GuestStop,
+    /// Counts this instance among the running ones while the store lives.
+    pub running: Option<RunningGuard>,
 }
 
 impl HostState {
@@ -121,6 +126,9 @@ impl HostState {
             table: ResourceTable::new(),
             services: services.instances(&grants.services),
             limiter: MemoryLimiter::new(max_memory),
+            // No deadline until the runtime sets one (a day: never, in practice).
+            stop: GuestStop::after(std::time::Duration::from_secs(86_400)),
+            running: None,
         })
     }
 }

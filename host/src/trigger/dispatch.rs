@@ -10,6 +10,7 @@ use crate::engine::state::{HostState, MemoryUsage};
 use crate::engine::{LoadedComponent, Runtime};
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
@@ -25,12 +26,22 @@ use wasmtime_wasi_http::{WasiBody, WasiHttpView};
 /// What the host learns about one request while the guest runs it.
 #[derive(Default)]
 pub struct RequestTrace {
+    /// When the request must be answered: its guest stops then too.
+    deadline: Option<Instant>,
     usage: OnceLock<Arc<MemoryUsage>>,
     /// The error that ended the instance, when it failed before responding.
     failure: Mutex<Option<(Option<Trap>, String)>>,
 }
 
 impl RequestTrace {
+    /// The trace of a request to be answered by `deadline`.
+    pub fn until(deadline: Instant) -> Self {
+        Self {
+            deadline: Some(deadline),
+            ..Self::default()
+        }
+    }
+
     /// Memory use of the instance that served the request, once it exists.
     pub fn usage(&self) -> Option<Arc<MemoryUsage>> {
         self.usage.get().cloned()
@@ -57,12 +68,15 @@ pub fn trap_of(error: &wasmtime::Error) -> Option<Trap> {
     })
 }
 
-/// Keeps a p2 guest task alive while its response streams; aborts it when dropped.
-pub struct GuestTask(Option<tokio::task::AbortHandle>);
+/// Keeps a p2 guest task alive while its response streams; when dropped,
+/// aborts it, and stops its guest code at the next epoch tick (an abort
+/// alone reaches a task only when the guest awaits a host call).
+pub struct GuestTask(Option<(tokio::task::AbortHandle, Arc<AtomicBool>)>);
 
 impl Drop for GuestTask {
     fn drop(&mut self) {
-        if let Some(task) = self.0.take() {
+        if let Some((task, cancelled)) = self.0.take() {
+            cancelled.store(true, Ordering::Relaxed);
             task.abort();
         }
     }
@@ -114,7 +128,8 @@ impl Dispatch {
                 runtime,
                 component,
             } => {
-                let mut store = runtime.new_store(component)?;
+                let mut store = runtime.new_store_until(component, trace.deadline)?;
+                let cancelled = store.data().stop.cancelled.clone();
                 let _ = trace.usage.set(store.data().limiter.usage());
                 let (tx, rx) = tokio::sync::oneshot::channel();
                 let request = store
@@ -130,7 +145,7 @@ impl Dispatch {
                         .call_handle(&mut store, request, out)
                         .await
                 });
-                let guard = GuestTask(Some(task.abort_handle()));
+                let guard = GuestTask(Some((task.abort_handle(), cancelled)));
                 match rx.await {
                     Ok(Ok(response)) => Ok((response, guard)),
                     Ok(Err(code)) => {
@@ -211,11 +226,15 @@ impl WorkerState for OneRequest {
 
     fn on_request_start(
         &self,
-        store: StoreContextMut<HostState>,
+        mut store: StoreContextMut<HostState>,
         trace: Arc<RequestTrace>,
         _task: GuestTaskId,
     ) -> Pin<Box<dyn Future<Output = ()> + Send + Sync + 'static>> {
         let _ = trace.usage.set(store.data().limiter.usage());
+        if let Some(deadline) = trace.deadline {
+            let stop = &mut store.data_mut().stop;
+            stop.deadline = stop.deadline.min(deadline);
+        }
         if let Ok(mut slot) = self.trace.lock() {
             *slot = Some(trace);
         }

@@ -225,10 +225,10 @@ impl HttpApp {
                 None => body.boxed_unsync(),
             }
         });
-        let trace = Arc::new(RequestTrace::default());
         // The invocation's budget counts only when it is the tighter bound.
         let budget = budget.filter(|b| *b < limits.timeout);
         let deadline = tokio::time::Instant::now() + budget.unwrap_or(limits.timeout);
+        let trace = Arc::new(RequestTrace::until(deadline.into_std()));
         let outcome =
             tokio::time::timeout_at(deadline, routed.dispatch.call(trace.clone(), req)).await;
         let usage = trace.usage();

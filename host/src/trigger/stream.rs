@@ -148,7 +148,7 @@ pub async fn run(
             interface,
         })?;
     let mut store = runtime.new_store(component).map_err(call_err)?;
-    let ticks = runtime.timeout_ticks();
+    let timeout = runtime.limits().timeout;
     let watchdog = match runtime.interruption() {
         Interruption::Process => Some(Watchdog::start(
             runtime.limits().timeout,
@@ -156,11 +156,13 @@ pub async fn run(
         )?),
         Interruption::Epoch => None,
     };
-    // Arms the deadline of one call: an epoch deadline, or the watchdog.
-    let arm = |store: &mut wasmtime::Store<_>, calling: bool| match &watchdog {
-        Some(watchdog) if calling => watchdog.call_started(),
-        Some(watchdog) => watchdog.call_ended(),
-        None => store.set_epoch_deadline(ticks),
+    // Arms the deadline of one call: the store's, or the watchdog.
+    let arm = |store: &mut wasmtime::Store<crate::engine::state::HostState>, calling: bool| {
+        match &watchdog {
+            Some(watchdog) if calling => watchdog.call_started(),
+            Some(watchdog) => watchdog.call_ended(),
+            None => store.data_mut().stop.deadline = std::time::Instant::now() + timeout,
+        }
     };
     arm(&mut store, true);
     let instance = pre.instantiate_async(&mut store).await.map_err(call_err)?;

@@ -207,7 +207,7 @@ fn run() -> Result<()> {
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    match cli.command {
+    let result = match cli.command {
         Command::Up(args) => runtime.block_on(up(args)),
         Command::Build(args) => {
             let manifest = Manifest::load(&args.manifest.manifest)?;
@@ -217,7 +217,11 @@ fn run() -> Result<()> {
         Command::Invoke(args) => runtime.block_on(invoke(args)),
         Command::Stream(args) => runtime.block_on(stream(args)),
         Command::Events(args) => runtime.block_on(events::run(args)),
-    }
+    };
+    // Nothing left to wait for: a task still running (a guest that did not
+    // unwind in time after `up`'s drain) must not hold the exit.
+    runtime.shutdown_background();
+    result
 }
 
 /// Raises the soft limit on open files to the hard one: each connection is
@@ -386,12 +390,38 @@ async fn up(args: UpArgs) -> Result<()> {
             result
         }
         () = deadline => {
-            tracing::warn!(
-                "shutdown: requests or deliveries still running after {:?} (--shutdown-timeout) are abandoned; deliveries not acknowledged are delivered again at the next start",
-                args.shutdown_timeout
-            );
+            abandon(&runtime, args.shutdown_timeout).await;
             Ok(())
         }
+    }
+}
+
+/// How long guests interrupted at the end of a drain get to unwind (each
+/// notices within one epoch tick) before the host exits anyway.
+const UNWIND: Duration = Duration::from_secs(1);
+
+/// The end of a drain that did not finish: interrupts every guest still
+/// running, says which, and waits briefly for them to unwind.
+async fn abandon(runtime: &Runtime, shutdown_timeout: Duration) {
+    let running = runtime.abandon();
+    let cut: Vec<String> = running
+        .iter()
+        .map(|(component, n)| format!("{n} of `{component}`"))
+        .collect();
+    tracing::warn!(
+        instances = %if cut.is_empty() { "none".to_owned() } else { cut.join(", ") },
+        "shutdown: requests or deliveries still running after {shutdown_timeout:?} (--shutdown-timeout) are abandoned and their guests interrupted; deliveries not acknowledged are delivered again at the next start",
+    );
+    let started = std::time::Instant::now();
+    while runtime.running().total() > 0 && started.elapsed() < UNWIND {
+        tokio::time::sleep(cloudfn_host::engine::EPOCH_TICK).await;
+    }
+    let left = runtime.running().total();
+    if left > 0 {
+        tracing::warn!(
+            instances = left,
+            "shutdown: exiting with guests that did not unwind within {UNWIND:?}"
+        );
     }
 }
 
@@ -406,13 +436,16 @@ fn redis_ended(
 }
 
 /// The first SIGTERM or Ctrl-C starts the drain; a second exits at once.
+/// The listeners are made once, before anything can arrive, so no signal
+/// falls between the first and the second.
 async fn signals(stop: watch::Sender<bool>, timeout: Duration) {
-    shutdown_signal().await;
+    let mut signals = ShutdownSignals::new();
+    signals.next().await;
     tracing::info!(
         "shutting down: new connections are refused; running requests and deliveries may finish within {timeout:?} (--shutdown-timeout); a second signal exits at once"
     );
     let _ = stop.send(true);
-    shutdown_signal().await;
+    signals.next().await;
     tracing::warn!("second signal: exiting at once");
     std::process::exit(130);
 }
@@ -466,20 +499,46 @@ async fn stream(args: StreamArgs) -> Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = tokio::signal::ctrl_c();
+/// SIGTERM and SIGINT (Ctrl-C), as they arrive.
+struct ShutdownSignals {
     #[cfg(unix)]
-    {
-        let mut term =
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(term) => term,
-                Err(_) => return ctrl_c.await.unwrap_or(()),
-            };
-        tokio::select! {
-            _ = ctrl_c => {}
-            _ = term.recv() => {}
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    interrupt: Option<tokio::signal::unix::Signal>,
+}
+
+impl ShutdownSignals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Self {
+                term: signal(SignalKind::terminate()).ok(),
+                interrupt: signal(SignalKind::interrupt()).ok(),
+            }
         }
+        #[cfg(not(unix))]
+        Self {}
     }
-    #[cfg(not(unix))]
-    let _ = ctrl_c.await;
+
+    /// The next signal.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(signal: &mut Option<tokio::signal::unix::Signal>) {
+                match signal {
+                    Some(signal) => {
+                        signal.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                () = recv(&mut self.term) => {}
+                () = recv(&mut self.interrupt) => {}
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
