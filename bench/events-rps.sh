@@ -10,6 +10,10 @@
 # is time spent queued; one run paced at PACED events/s shows the latency
 # of an event that does not wait behind others.
 #
+# Each path runs twice: with the consumer in Spin's order (the default, one
+# message at a time) and opted in to CONCURRENCY deliveries at once
+# (`[component.noop.tool.cloudfn.events] concurrency`).
+#
 # Needs: redis-server (apt-get install redis-server). Not run in CI.
 #
 #   bench/events-rps.sh                 # 50,000 events per run
@@ -19,6 +23,7 @@ cd "$(dirname "$0")/.."
 
 EVENTS=${EVENTS:-50000}
 PACED=${PACED:-5000}
+CONCURRENCY=${CONCURRENCY:-16}
 
 command -v redis-server >/dev/null || { echo "redis-server not found: apt-get install redis-server" >&2; exit 1; }
 cargo build --release -q -p cloudfn-host
@@ -26,6 +31,11 @@ cargo build --release -q --target wasm32-wasip2 --manifest-path tests/fixtures/C
 
 . bench/lib.sh
 cloudfn=./target/release/cloudfn
+# The opted-in variant of the manifest, beside it (its source path is relative).
+manifest=bench/events.toml
+concurrent=bench/.events-concurrent.toml
+{ cat bench/events.toml; printf '\n[component.noop.tool.cloudfn.events]\nconcurrency = %s\n' "$CONCURRENCY"; } >"$concurrent"
+trap 'cleanup; rm -f "$concurrent"' EXIT
 
 # $1 publishers: one NDJSON file of EVENTS/$1 lines each.
 feeds() {
@@ -48,10 +58,10 @@ run() {
   start=$(date +%s.%N)
   for f in "$work"/feed.*; do
     if [ "$mode" = redis ]; then
-      $cloudfn events -f bench/events.toml --redis "$redis_url" publish bench --ndjson "$f" >/dev/null &
+      $cloudfn events -f "$manifest" --redis "$redis_url" publish bench --ndjson "$f" >/dev/null &
       publisher_pids+=($!)
     else
-      $cloudfn events -f bench/events.toml --data-dir "$work/data" publish bench --ndjson "$f" ${rate:+--rate "$rate"} >/dev/null &
+      $cloudfn events -f "$manifest" --data-dir "$work/data" publish bench --ndjson "$f" ${rate:+--rate "$rate"} >/dev/null &
       publisher_pids+=($!)
     fi
   done
@@ -81,7 +91,7 @@ print(f"{n/s:.0f} {pct(0.5)} {pct(0.99)}")' "$EVENTS" "$(echo "$now - $start" | 
 start_host() { # log [flags]
   local log=$1; shift
   local port; port=$(free_port)
-  RUST_LOG=info NO_COLOR=1 $cloudfn up -f bench/events.toml --listen "127.0.0.1:$port" \
+  RUST_LOG=info NO_COLOR=1 $cloudfn up -f "$manifest" --listen "127.0.0.1:$port" \
     --cache-dir "$work/cache" --data-dir "$work/data" "$@" >"$work/out" 2>"$log" &
   pids+=($!)
   for _ in $(seq 1 300); do grep -q '^Subscriptions' "$work/out" 2>/dev/null && return; sleep 0.1; done
@@ -90,24 +100,30 @@ start_host() { # log [flags]
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)"
 echo "events per run: $EVENTS, trivial handler (tests/fixtures/redis-v2, noop)"
-printf '%-22s %-11s %10s %9s %9s\n' path publishers events/s p50_ms p99_ms
-
-start_host "$work/embedded.log"
-for p in 1 16; do
-  read -r eps p50 p99 < <(run embedded "$p" "$work/embedded.log")
-  printf '%-22s %-11s %10s %9s %9s\n' "embedded broker" "$p" "$eps" "$p50" "$p99"
-done
-# Saturated runs measure queueing; a paced one shows the latency of one event.
-read -r eps p50 p99 < <(run embedded 1 "$work/embedded.log" "$PACED")
-printf '%-22s %-11s %10s %9s %9s\n' "embedded broker" "1 at $PACED/s" "$eps" "$p50" "$p99"
-kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+printf '%-22s %-16s %-11s %10s %9s %9s\n' path consumer publishers events/s p50_ms p99_ms
 
 redis_port=$(free_port); redis_url="redis://127.0.0.1:$redis_port"
 (cd "$work" && exec redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no) >/dev/null &
 pids+=($!)
 for _ in $(seq 1 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.1; done
-start_host "$work/redis.log" --redis "$redis_url"
-for p in 1 16; do
-  read -r eps p50 p99 < <(run redis "$p" "$work/redis.log")
-  printf '%-22s %-11s %10s %9s %9s\n' "redis-server (--redis)" "$p" "$eps" "$p50" "$p99"
+
+for consumer in in-order "$CONCURRENCY at once"; do
+  if [ "$consumer" = in-order ]; then manifest=bench/events.toml; else manifest=$concurrent; fi
+  rm -rf "$work/data"
+  start_host "$work/embedded.log"
+  for p in 1 16; do
+    read -r eps p50 p99 < <(run embedded "$p" "$work/embedded.log")
+    printf '%-22s %-16s %-11s %10s %9s %9s\n' "embedded broker" "$consumer" "$p" "$eps" "$p50" "$p99"
+  done
+  # Saturated runs measure queueing; a paced one shows the latency of one event.
+  read -r eps p50 p99 < <(run embedded 1 "$work/embedded.log" "$PACED")
+  printf '%-22s %-16s %-11s %10s %9s %9s\n' "embedded broker" "$consumer" "1 at $PACED/s" "$eps" "$p50" "$p99"
+  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
+
+  start_host "$work/redis.log" --redis "$redis_url"
+  for p in 1 16; do
+    read -r eps p50 p99 < <(run redis "$p" "$work/redis.log")
+    printf '%-22s %-16s %-11s %10s %9s %9s\n' "redis-server (--redis)" "$consumer" "$p" "$eps" "$p50" "$p99"
+  done
+  kill "${pids[-1]}"; wait "${pids[-1]}" 2>/dev/null || true
 done

@@ -7,7 +7,9 @@
 //! the key-value store `default` (`sqlite_key_value.db` in the data
 //! directory), which the tests count.
 
-use crate::common::{CLOUDFN, Host, HostBuilder, fixture_wasm, up_refused, wait_until};
+use crate::common::{
+    CLOUDFN, Host, HostBuilder, cpu_seconds, fixture_wasm, up_refused, wait_until,
+};
 use crate::servers::{Server, free_port, redis};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -284,7 +286,7 @@ fn in_flight(manifest: &Path, channel: &str, component: &str) -> u64 {
     assert!(ok, "stats failed: {err}");
     out.lines()
         .map(|line| line.split('\t').collect::<Vec<_>>())
-        .find(|row| row.len() == 6 && row[0] == channel && row[1] == component)
+        .find(|row| row.len() == 8 && row[0] == channel && row[1] == component)
         .map_or(0, |row| row[4].parse().expect("a count"))
 }
 
@@ -356,6 +358,37 @@ fn a_full_queue_refuses_new_messages_naming_its_limit() {
     let _host = HostBuilder::manifest(manifest.clone()).start();
     wait_until("drained", || seen(&manifest), |c| c.len() == 2);
     publish(&manifest, "v2", "three");
+}
+
+/// Regression: a consumer looping in guest code held the host past its
+/// `--shutdown-timeout`, for good.
+#[test]
+fn regression_sigterm_ends_the_host_while_a_consumer_loops() {
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = app(dir.path(), "");
+    let mut host = HostBuilder::manifest(manifest.clone())
+        .arg("--shutdown-timeout")
+        .arg("1s")
+        .start();
+    publish(&manifest, "v2", "spin-forever");
+    wait_until(
+        "the delivery under way",
+        || in_flight(&manifest, "v2", "v2"),
+        |n| *n == 1,
+    );
+    let started = std::time::Instant::now();
+    host.signal("TERM");
+    let status = host
+        .wait_exit(Duration::from_secs(3))
+        .unwrap_or_else(|| panic!("no exit within 3 s: {}", host.log_text()));
+    assert!(started.elapsed() < Duration::from_secs(3));
+    assert_eq!(status.code(), Some(0), "{}", host.log_text());
+    let log = host.log_text();
+    assert!(
+        log.contains("instances=1 of `v2`")
+            && log.contains("the host is shutting down and its --shutdown-timeout has passed"),
+        "{log}"
+    );
 }
 
 #[test]
@@ -526,13 +559,21 @@ fn log_time(line: &str) -> f64 {
         .fold(0.0, |acc, p| acc * 60.0 + p)
 }
 
+/// Adds `[component.ID.tool.cloudfn.events] concurrency = N` to `manifest`.
+fn with_concurrency(manifest: &Path, id: &str, n: usize) {
+    let mut text = std::fs::read_to_string(manifest).expect("read");
+    text.push_str(&format!(
+        "\n[component.{id}.tool.cloudfn.events]\nconcurrency = {n}\n"
+    ));
+    std::fs::write(manifest, text).expect("write");
+}
+
 #[test]
 fn a_consumer_limited_to_one_delivery_at_a_time_never_overlaps() {
     let dir = tempfile::tempdir().expect("dir");
     let manifest = app(dir.path(), "");
-    let mut text = std::fs::read_to_string(&manifest).expect("read");
-    text.push_str("\n[component.v3.tool.cloudfn.events]\nconcurrency = 1\n");
-    std::fs::write(&manifest, text).expect("write");
+    with_concurrency(&manifest, "v3", 1);
+    with_concurrency(&manifest, "v2", 8);
     let host = HostBuilder::manifest(manifest.clone()).start();
     let feed = dir.path().join("feed.ndjson");
     let lines: Vec<String> = (0..6).map(|i| format!("sleep:100:one-{i}")).collect();
@@ -575,27 +616,145 @@ fn a_consumer_limited_to_one_delivery_at_a_time_never_overlaps() {
             "v3 deliveries overlap: {pair:?}"
         );
     }
-    // The consumer without a limit of its own ran its deliveries together.
+    // The consumer that opted in to 8 at once ran its deliveries together
+    // (and did not wait for v3, which is in order).
     let many = spans("v2");
+    let overlap = many
+        .iter()
+        .map(|(start, _)| many.iter().filter(|(s, e)| s <= start && start < e).count())
+        .max()
+        .unwrap_or(0);
+    assert!(overlap >= 3, "v2 ran at most {overlap} at once: {many:?}");
+    let busy = many.last().expect("spans").1 - many[0].0;
     assert!(
-        many.windows(2).any(|p| p[1].0 < p[0].1 - 0.02),
-        "v2 deliveries never overlapped: {many:?}"
+        busy < 0.4,
+        "6 deliveries of 100 ms, 8 at once, took {busy:.3} s"
     );
 }
 
-/// CPU time the process has used (user + system), in seconds (Linux).
-fn cpu_seconds(pid: u32) -> f64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("/proc/PID/stat");
-    // Fields after the command name, which is in parentheses.
-    let fields: Vec<&str> = stat
-        .rsplit_once(')')
-        .expect("stat")
-        .1
-        .split_whitespace()
-        .collect();
-    let ticks: f64 =
-        fields[11].parse::<f64>().expect("utime") + fields[12].parse::<f64>().expect("stime");
-    ticks / 100.0
+/// The counter `count:NAME` and the order of its increments, as the
+/// consumers' `count:NAME:N` messages left them in the key-value store.
+fn counted(manifest: &Path, name: &str) -> (u64, Vec<u64>) {
+    let file = manifest.with_file_name(".cloudfn/data/sqlite_key_value.db");
+    let Ok(db) = rusqlite::Connection::open(&file) else {
+        return (0, Vec::new());
+    };
+    let value = |key: String| -> Option<String> {
+        db.query_row(
+            "SELECT value FROM spin_key_value WHERE key = ?1",
+            [key],
+            |row| row.get::<_, Vec<u8>>(0),
+        )
+        .ok()
+        .map(|v| String::from_utf8(v).expect("utf-8"))
+    };
+    let count = value(format!("count:{name}")).map_or(0, |v| v.parse().expect("a count"));
+    let order = value(format!("order:{name}")).map_or_else(Vec::new, |v| {
+        v.split(',').map(|n| n.parse().expect("a number")).collect()
+    });
+    (count, order)
+}
+
+/// Messages each SDK's counter gets in the order tests.
+const COUNTED: u64 = 1000;
+
+/// Has each SDK's consumer count [`COUNTED`] messages a guest publishes one
+/// after another (`v3` publishes `v2`'s, `v2` publishes `v3`'s), then
+/// checks that no update was lost and each saw them in publish order.
+fn count_in_order(manifest: &Path, publish: impl Fn(&str, &str)) {
+    publish("v3", &format!("publish-count:v2:v2:{COUNTED}"));
+    publish("v2", &format!("publish-count:v3:v3:{COUNTED}"));
+    let expected: Vec<u64> = (1..=COUNTED).collect();
+    for name in ["v2", "v3"] {
+        let (count, order) = wait_until(
+            &format!("{name}'s {COUNTED} increments"),
+            || counted(manifest, name),
+            |(count, order)| *count >= COUNTED && order.len() as u64 >= COUNTED,
+        );
+        assert_eq!(count, COUNTED, "{name}: updates lost or repeated");
+        assert!(
+            order == expected,
+            "{name} handled them out of order: {order:?}"
+        );
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    for name in ["v2", "v3"] {
+        assert_eq!(
+            counted(manifest, name).0,
+            COUNTED,
+            "{name}: counted again later"
+        );
+    }
+}
+
+/// Regression: deliveries ran at once, so a Spin app's `get` then `set`
+/// counter lost updates (195 of 200) and saw message 2 before message 1.
+/// Spin delivers one message at a time, in order
+/// (`crates/trigger-redis/src/lib.rs`).
+#[test]
+fn regression_deliveries_follow_spins_order_on_the_embedded_broker() {
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = app(dir.path(), "");
+    let host = HostBuilder::manifest(manifest.clone()).start();
+    count_in_order(&manifest, |channel, data| publish(&manifest, channel, data));
+    // The log line says how each delivery was scheduled.
+    let log = host.log_text();
+    assert!(
+        log.contains("channel=\"v2\" order=fifo component=\"v2\" attempt=1 outcome=handled"),
+        "{log}"
+    );
+    let (ok, stats, err) = events(&manifest, &["stats"]);
+    assert!(ok, "{err}");
+    assert!(
+        stats.starts_with("0 messages") && stats.contains("\tfifo\t-"),
+        "{stats}"
+    );
+}
+
+#[test]
+fn regression_deliveries_follow_spins_order_on_a_real_redis_server() {
+    let redis = RedisMode::start();
+    count_in_order(&redis.manifest, |channel, data| {
+        redis.publish(channel, data);
+    });
+}
+
+#[test]
+fn a_retry_holds_back_the_messages_after_it_and_stats_show_the_head() {
+    let dir = tempfile::tempdir().expect("dir");
+    let manifest = app(dir.path(), "attempts = 2\nbackoff = \"1500ms\"");
+    let _host = HostBuilder::manifest(manifest.clone()).start();
+    publish(&manifest, "v2", "fail-first");
+    publish(&manifest, "v3", "after-the-failure");
+    // fail-first waits for its retry: the message after it waits too.
+    let (ok, stats, err) = wait_until(
+        "the retry under way",
+        || events(&manifest, &["stats"]),
+        |(_, out, _)| {
+            out.contains("\tfifo\t")
+                && out.contains("(attempts 1, last error: the handler returned `error`)")
+        },
+    );
+    assert!(ok, "{err}");
+    assert!(
+        !seen(&manifest).contains_key("after-the-failure"),
+        "{stats}"
+    );
+    let head = stats
+        .lines()
+        .find(|l| l.starts_with("v2\tv2\t"))
+        .expect("v2's row");
+    assert!(
+        head.contains("\t0\t1\t0\t0\tfifo\t1 (attempts 1"),
+        "{stats}"
+    );
+    // Dead-lettered after its second attempt; then the next one goes.
+    wait_until(
+        "the next message",
+        || seen(&manifest),
+        |c| c.contains_key("after-the-failure"),
+    );
+    assert_eq!(dead_letters(&manifest).len(), 1);
 }
 
 #[test]

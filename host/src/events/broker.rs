@@ -7,7 +7,9 @@
 //! (`synchronous = NORMAL` in WAL mode keeps every commit through a crash
 //! of the process; a power cut may lose the last batches).
 
-use super::store::{self, Acked, Claimed, DeadFilter, DeadLetter, Purged, SubscriberStats};
+use super::store::{
+    self, Acked, Claimed, DeadFilter, DeadLetter, Purged, SubscriberStats, Subscription,
+};
 use std::fs::File;
 use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
@@ -238,9 +240,10 @@ impl Broker {
         Ok(DeliveryLock { _file: file })
     }
 
-    /// Declares which subscribers each channel fans out to.
-    pub async fn subscribe(&self, pairs: Vec<(String, String)>) -> Result<(), BrokerError> {
-        self.run(move |_, tx| store::set_subscriptions(tx, &pairs))
+    /// Declares which subscribers each channel fans out to, and which of
+    /// them take their messages in order.
+    pub async fn subscribe(&self, subscriptions: Vec<Subscription>) -> Result<(), BrokerError> {
+        self.run(move |_, tx| store::set_subscriptions(tx, &subscriptions))
             .await
     }
 
@@ -274,8 +277,9 @@ impl Broker {
         .await
     }
 
-    /// Claims up to `limit` due deliveries, at most `room[subscriber]` for
-    /// each subscriber `room` names.
+    /// Claims up to `limit` due deliveries: the head of each group of
+    /// ordered subscriptions, and at most `room[subscriber]` for each
+    /// subscriber not in order ([`store::claim`]).
     pub async fn claim(
         &self,
         limit: usize,
@@ -490,6 +494,23 @@ fn store_error(path: &Path, error: rusqlite::Error) -> BrokerError {
 mod tests {
     use super::*;
 
+    /// Subscriptions not in order, with room for 10 deliveries each.
+    fn unordered(pairs: &[(&str, &str)]) -> Vec<Subscription> {
+        pairs
+            .iter()
+            .map(|(channel, subscriber)| Subscription {
+                channel: channel.to_string(),
+                subscriber: subscriber.to_string(),
+                group: String::new(),
+                ordered: false,
+            })
+            .collect()
+    }
+
+    fn room() -> std::collections::BTreeMap<String, usize> {
+        [("a".to_owned(), 10), ("b".to_owned(), 10)].into()
+    }
+
     fn limits(max_depth: u64, max_bytes: u64) -> QueueLimits {
         QueueLimits {
             max_depth,
@@ -502,10 +523,7 @@ mod tests {
         let dir = tempfile::tempdir().expect("tempdir");
         let broker = Broker::open(&dir.path().join("events.db"), limits(2, 1 << 20)).expect("open");
         broker
-            .subscribe(vec![
-                ("feed".into(), "a".into()),
-                ("feed".into(), "b".into()),
-            ])
+            .subscribe(unordered(&[("feed", "a"), ("feed", "b")]))
             .await
             .expect("subscribe");
         assert_eq!(
@@ -520,7 +538,7 @@ mod tests {
             ),
             "{refused}"
         );
-        let claimed = broker.claim(10, Default::default()).await.expect("claim");
+        let claimed = broker.claim(10, room()).await.expect("claim");
         assert_eq!(claimed.len(), 4);
         broker.ack(&claimed[0]).await.expect("ack");
         assert!(
@@ -548,30 +566,19 @@ mod tests {
                 Err(BrokerError::Locked { .. })
             ));
             broker
-                .subscribe(vec![("feed".into(), "a".into())])
+                .subscribe(unordered(&[("feed", "a")]))
                 .await
                 .expect("subscribe");
             broker.publish("feed", b"kept").await.expect("publish");
-            assert_eq!(
-                broker
-                    .claim(1, Default::default())
-                    .await
-                    .expect("claim")
-                    .len(),
-                1
-            );
+            assert_eq!(broker.claim(1, room()).await.expect("claim").len(), 1);
         }
         let broker = Broker::open(&path, QueueLimits::default()).expect("reopen");
         assert!(
-            broker
-                .claim(1, Default::default())
-                .await
-                .expect("claim")
-                .is_empty(),
+            broker.claim(1, room()).await.expect("claim").is_empty(),
             "in flight"
         );
         let _lock = broker.lock_for_delivery().await.expect("lock again");
-        let again = broker.claim(1, Default::default()).await.expect("claim");
+        let again = broker.claim(1, room()).await.expect("claim");
         assert_eq!(
             (again[0].payload.as_slice(), again[0].attempt),
             (&b"kept"[..], 2)

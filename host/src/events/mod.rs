@@ -16,7 +16,7 @@ pub mod sqs;
 pub mod store;
 
 pub use broker::{Broker, BrokerError, DeliveryLock, QueueLimits, Receipt};
-pub use store::{Claimed, DeadFilter, DeadLetter, Purged, SubscriberStats};
+pub use store::{Claimed, DeadFilter, DeadLetter, Purged, SubscriberStats, Subscription};
 
 /// The broker's file in a data directory.
 pub const FILE_NAME: &str = "events.db";
@@ -78,6 +78,6 @@ impl std::fmt::Debug for Routes {
 }
 
 /// `redis://h:p/` and `redis://h:p` are one address.
-fn normalize(address: &str) -> &str {
+pub fn normalize(address: &str) -> &str {
     address.strip_suffix('/').unwrap_or(address)
 }

@@ -351,11 +351,26 @@ async fn stats(broker: &Broker, json: bool) -> Result<()> {
         "{depth} messages ({bytes} bytes) held of at most {} messages and {} bytes",
         limits.max_depth, limits.max_bytes
     );
-    println!("channel\tcomponent\tready\tretrying\tin flight\tdead");
+    println!("channel\tcomponent\tready\tretrying\tin flight\tdead\torder\tat");
     for r in rows {
+        // Where the subscriber's order is: the oldest message it has not
+        // finished with; the same one for long is a stuck head.
+        let at = match (r.head, &r.head_error) {
+            (None, _) => "-".to_owned(),
+            (Some(seq), None) => format!("{seq} (attempts {})", r.head_attempts),
+            (Some(seq), Some(error)) => {
+                format!("{seq} (attempts {}, last error: {error})", r.head_attempts)
+            }
+        };
         println!(
-            "{}\t{}\t{}\t{}\t{}\t{}",
-            r.channel, r.subscriber, r.ready, r.retrying, r.in_flight, r.dead
+            "{}\t{}\t{}\t{}\t{}\t{}\t{}\t{at}",
+            r.channel,
+            r.subscriber,
+            r.ready,
+            r.retrying,
+            r.in_flight,
+            r.dead,
+            if r.ordered { "fifo" } else { "concurrent" }
         );
     }
     Ok(())

@@ -2,7 +2,7 @@
 //! trigger does for each message, within the invocation's deadline.
 
 use crate::trigger::redis::RedisApp;
-use crate::trigger::redis::deliver::{DeliveryLog, Outcome, deliver};
+use crate::trigger::redis::deliver::{DeliveryLog, Order, Outcome, deliver};
 use std::time::Instant;
 
 /// Runs each consumer of `channel` on `payload`, one after another, in a
@@ -30,6 +30,7 @@ pub async fn deliver_to_channel(
             channel,
             component: &consumer.id,
             attempt,
+            order: Order::Platform,
             started: Instant::now(),
             queued_ms: None,
         };
@@ -41,7 +42,13 @@ pub async fn deliver_to_channel(
                 .clone()
                 .acquire_owned()
                 .await;
-            deliver(events.runtime(), &consumer, payload.to_vec()).await
+            deliver(
+                events.runtime(),
+                &consumer,
+                payload.to_vec(),
+                deadline.map(tokio::time::Instant::into_std),
+            )
+            .await
         };
         let (result, usage) = match deadline {
             Some(deadline) => match tokio::time::timeout_at(deadline, run).await {

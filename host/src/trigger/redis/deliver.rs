@@ -18,8 +18,40 @@ pub struct Consumer {
     pub handler: RedisHandler,
     /// How its failed deliveries are retried (embedded broker only).
     pub policy: super::settings::DeliveryPolicy,
-    /// Its own deliveries at once, when `policy.concurrency` limits them.
-    pub slots: Option<Arc<tokio::sync::Semaphore>>,
+    /// Its own deliveries at once (`policy.concurrency`).
+    pub slots: Arc<tokio::sync::Semaphore>,
+}
+
+impl Consumer {
+    /// How its deliveries are scheduled, for the log line.
+    pub fn order(&self) -> Order {
+        if self.policy.ordered() {
+            Order::Fifo
+        } else {
+            Order::Concurrent
+        }
+    }
+}
+
+/// How a delivery was scheduled, for the log line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// One message at a time, in publish order (Spin's).
+    Fifo,
+    /// Overlapping, in no particular order (`concurrency` above 1).
+    Concurrent,
+    /// As the platform hands them over (an SQS batch, an S3 event).
+    Platform,
+}
+
+impl std::fmt::Display for Order {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Order::Fifo => "fifo",
+            Order::Concurrent => "concurrent",
+            Order::Platform => "platform",
+        })
+    }
 }
 
 /// What became of one delivery, for the log line.
@@ -50,24 +82,29 @@ impl std::fmt::Display for Outcome {
     }
 }
 
-/// Runs the consumer on `payload` in a fresh instance; `Err` says why it
-/// failed (the handler's error, a trap, the timeout, the memory limit).
+/// Runs the consumer on `payload` in a fresh instance, stopped at the
+/// timeout or at `deadline` (a Lambda invocation's) when that is sooner;
+/// `Err` says why it failed (the handler's error, a trap, the timeout, the
+/// memory limit).
 pub async fn deliver(
     runtime: &Runtime,
     consumer: &Consumer,
     payload: Vec<u8>,
+    deadline: Option<Instant>,
 ) -> (Result<(), String>, Option<Arc<MemoryUsage>>) {
     // The caller holds an instance slot; the memory comes with the consumer.
     let _memory = runtime
         .admission()
         .reserve_memory(consumer.component.max_memory)
         .await;
-    let mut store = match runtime.new_store(&consumer.component) {
+    let mut store = match runtime.new_store_until(&consumer.component, deadline) {
         Ok(store) => store,
         Err(e) => return (Err(format!("cannot create an instance: {e:#}")), None),
     };
     let usage = store.data().limiter.usage();
     let timeout = runtime.limits().timeout;
+    // Host calls the guest awaits end here; guest code at its store's deadline.
+    let deadline = store.data().stop.deadline;
     let call = async {
         match &consumer.handler {
             RedisHandler::V2(pre) => {
@@ -107,7 +144,7 @@ pub async fn deliver(
         }
     };
     let outcome: Result<Result<(), String>, wasmtime::Error> =
-        match tokio::time::timeout(timeout, call).await {
+        match tokio::time::timeout_at(deadline.into(), call).await {
             Ok(outcome) => outcome,
             Err(_) => Ok(Err(format!(
                 "did not finish within {timeout:?} (--timeout)"
@@ -135,6 +172,8 @@ pub struct DeliveryLog<'a> {
     pub component: &'a str,
     /// The attempt, from 1.
     pub attempt: u32,
+    /// How it was scheduled.
+    pub order: Order,
     /// When the delivery started.
     pub started: Instant,
     /// How long the message waited between its publish and this delivery
@@ -149,12 +188,14 @@ impl DeliveryLog<'_> {
         let peak_memory = usage.map_or(0, MemoryUsage::peak);
         let (id, channel, component, attempt) =
             (self.id, self.channel, self.component, self.attempt);
+        let order = self.order;
         let queued_ms = self.queued_ms.map_or_else(String::new, |q| q.to_string());
         match error {
             None => tracing::info!(
                 target: "cloudfn::event",
                 id,
                 channel,
+                %order,
                 component,
                 attempt,
                 outcome = %outcome,
@@ -166,6 +207,7 @@ impl DeliveryLog<'_> {
                 target: "cloudfn::event",
                 id,
                 channel,
+                %order,
                 component,
                 attempt,
                 outcome = %outcome,

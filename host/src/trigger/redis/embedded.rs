@@ -2,6 +2,13 @@
 //! fresh instance, acknowledge what the handler took, schedule a retry (or
 //! dead-letter) what it did not.
 //!
+//! Which deliveries are due is the broker's business
+//! ([`crate::events::store::claim`]): for the consumers in Spin's order,
+//! only the head message of their Redis address, to all of them at once;
+//! for a consumer with `concurrency` above 1, as many as it has room for.
+//! Every settled delivery wakes the dispatcher, since it may have made the
+//! next message the head or freed a consumer's room.
+//!
 //! Deliveries at once are bounded twice: by the events' own concurrency
 //! ([`RedisApp::concurrency`], half of `--max-concurrent` unless set, so a
 //! flood of events leaves HTTP its share) and by the runtime's admission
@@ -9,12 +16,12 @@
 //! it has both, so nothing claimed waits for an instance.
 
 use super::RedisApp;
-use super::deliver::{Consumer, DeliveryLog, Outcome, deliver};
+use super::deliver::{Consumer, DeliveryLog, Order, Outcome, deliver};
 use crate::engine::Runtime;
-use crate::events::{Broker, BrokerError, Claimed};
+use crate::events::{Broker, BrokerError, Claimed, Subscription};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::Semaphore;
+use tokio::sync::{Notify, Semaphore};
 
 /// Longest sleep of an idle dispatcher. It is woken sooner by a publish,
 /// a replay or released claims, of this host or (seen by the broker's
@@ -31,11 +38,16 @@ pub async fn start(
     stop: tokio::sync::watch::Receiver<bool>,
 ) -> Result<tokio::task::JoinHandle<()>, BrokerError> {
     let lock = broker.lock_for_delivery().await?;
-    let pairs = app
+    let subscriptions = app
         .subscriptions()
-        .map(|(_, channel, component)| (channel.to_owned(), component.to_owned()))
+        .map(|(address, channel, component)| Subscription {
+            channel: channel.to_owned(),
+            subscriber: component.to_owned(),
+            group: crate::events::normalize(address).to_owned(),
+            ordered: app.consumer(component).is_none_or(|c| c.policy.ordered()),
+        })
         .collect();
-    broker.subscribe(pairs).await?;
+    broker.subscribe(subscriptions).await?;
     Ok(tokio::spawn(async move {
         let _lock = lock;
         let events = Arc::new(Semaphore::new(app.concurrency()));
@@ -55,6 +67,7 @@ async fn run(
     mut stop: tokio::sync::watch::Receiver<bool>,
 ) {
     let admission = app.runtime.admission().instances().clone();
+    let settled = Arc::new(Notify::new());
     loop {
         // Wait for one slot of each kind, then take what else is free.
         let slot = async {
@@ -79,11 +92,12 @@ async fn run(
                 _ => break,
             }
         }
-        // Consumers with a limit of their own get no more than their free slots.
+        // Consumers not in order get no more than their free slots.
         let room = app
             .consumers
             .values()
-            .filter_map(|c| Some((c.id.clone(), c.slots.as_ref()?.available_permits())))
+            .filter(|c| !c.policy.ordered())
+            .map(|c| (c.id.clone(), c.slots.available_permits()))
             .collect();
         let claimed = match broker.claim(slots.len(), room).await {
             Ok(claimed) => claimed,
@@ -101,6 +115,7 @@ async fn run(
             };
             tokio::select! {
                 () = broker.published() => {}
+                () = settled.notified() => {}
                 () = tokio::time::sleep(wait) => {}
                 _ = stop.wait_for(|stop| *stop) => return,
             }
@@ -112,12 +127,14 @@ async fn run(
             let consumer = app.consumer(&delivery.subscriber).cloned();
             let own = consumer
                 .as_ref()
-                .and_then(|c| c.slots.clone()?.try_acquire_owned().ok());
+                .and_then(|c| c.slots.clone().try_acquire_owned().ok());
             let runtime = app.runtime.clone();
             let broker = broker.clone();
+            let settled = settled.clone();
             tokio::spawn(async move {
                 deliver_one(&runtime, &broker, consumer, delivery).await;
                 drop((slot, own));
+                settled.notify_one();
             });
         }
     }
@@ -145,7 +162,7 @@ async fn deliver_one(
     };
     // Acknowledging or failing needs the delivery's key, not its payload.
     let payload = std::mem::take(&mut delivery.payload);
-    let (result, usage) = deliver(runtime, &consumer, payload).await;
+    let (result, usage) = deliver(runtime, &consumer, payload, None).await;
     let id = delivery.seq.to_string();
     let (outcome, error, stored) = match result {
         Ok(()) => (Outcome::Handled, None, broker.ack(&delivery).await),
@@ -161,6 +178,11 @@ async fn deliver_one(
         channel: &delivery.channel,
         component: &consumer.id,
         attempt: delivery.attempt,
+        order: if delivery.ordered {
+            Order::Fifo
+        } else {
+            Order::Concurrent
+        },
         started,
         queued_ms: Some(queued_ms),
     };

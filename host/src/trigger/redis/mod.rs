@@ -3,10 +3,18 @@
 //! it, each in a fresh instance, through its `fermyon:spin/inbound-redis`
 //! or `spin:redis/inbound-redis@3.0.0` export.
 //!
+//! **Order**, as Spin's `crates/trigger-redis/src/lib.rs` has it: the
+//! messages of one Redis address go one at a time, in publish order, each
+//! to all its channel's components at once, the next once every one of
+//! them is done. A consumer may opt out with `concurrency` above 1 in
+//! `[component.ID.tool.cloudfn.events]` ([`settings`]): its deliveries then
+//! overlap, up to that many, in no particular order.
+//!
 //! Messages come from one of two places ([`crate::events::Route`]):
 //! - the embedded broker ([`embedded`], the default): at least once, each
 //!   consumer acknowledging its own delivery, retried with backoff, then
-//!   dead-lettered;
+//!   dead-lettered; a retry holds back the messages after it (see
+//!   [`crate::events::store`]);
 //! - a real Redis server ([`subscribe`], `cloudfn up --redis URL`): Spin's
 //!   own semantics, SUBSCRIBE, at most once, a failed handler only logged.
 
@@ -154,9 +162,7 @@ impl RedisApp {
                         component,
                         handler,
                         policy,
-                        slots: policy
-                            .concurrency
-                            .map(|n| Arc::new(tokio::sync::Semaphore::new(n))),
+                        slots: Arc::new(tokio::sync::Semaphore::new(policy.concurrency)),
                     });
                     consumers.insert(trigger.component.clone(), consumer.clone());
                     consumer
@@ -218,7 +224,8 @@ impl RedisApp {
         found
     }
 
-    fn consumer(&self, id: &str) -> Option<&Arc<Consumer>> {
+    /// The consumer `id`, if the manifest has it.
+    pub fn consumer(&self, id: &str) -> Option<&Arc<Consumer>> {
         self.consumers.get(id)
     }
 

@@ -6,14 +6,15 @@
 //! [application.tool.cloudfn.events]
 //! max_depth = 100000      # messages the embedded queue may hold
 //! max_bytes = "256MiB"    # payload bytes it may hold
-//! concurrency = 50        # deliveries at once (default: half of --max-concurrent)
+//! concurrency = 50        # deliveries at once, over all consumers (default: half of --max-concurrent)
 //! attempts = 5            # deliveries of a message before it is dead-lettered
 //! backoff = "1s"          # wait before the first retry, doubled for each next one
 //! max_backoff = "5m"      # longest wait
 //!
 //! [component.thumbnailer.tool.cloudfn.events]
 //! attempts = 3            # attempts, backoff and max_backoff, for this consumer
-//! concurrency = 1         # its deliveries at once (default: no limit of its own)
+//! concurrency = 8         # its deliveries at once, in no particular order
+//!                         # (default 1: Spin's order, one message at a time)
 //! ```
 
 use crate::events::QueueLimits;
@@ -30,10 +31,12 @@ pub struct DeliveryPolicy {
     pub backoff: Duration,
     /// The longest wait.
     pub max_backoff: Duration,
-    /// This consumer's deliveries at once, at most (`None`: only the
-    /// application's limit). `1` delivers its messages one by one, for a
-    /// consumer whose read-modify-write of shared state must not race.
-    pub concurrency: Option<usize>,
+    /// This consumer's deliveries at once, at most. `1` (the default) is
+    /// Spin's order: its messages one at a time, in publish order, each
+    /// with the other ordered consumers of the same Redis address; above
+    /// `1`, deliveries overlap and come in no particular order (an opt-in
+    /// for consumers that are safe under concurrency).
+    pub concurrency: usize,
 }
 
 impl Default for DeliveryPolicy {
@@ -42,12 +45,17 @@ impl Default for DeliveryPolicy {
             attempts: 5,
             backoff: Duration::from_secs(1),
             max_backoff: Duration::from_secs(300),
-            concurrency: None,
+            concurrency: 1,
         }
     }
 }
 
 impl DeliveryPolicy {
+    /// Whether the consumer takes its messages in Spin's order.
+    pub fn ordered(&self) -> bool {
+        self.concurrency == 1
+    }
+
     /// When attempt `attempt` (from 1) failed: the wait before the next, or
     /// `None` when that was the last and the message is dead-lettered.
     pub fn retry_in(&self, attempt: u32) -> Option<Duration> {
@@ -121,7 +129,8 @@ pub fn component_policy(
     let key = |name: &str| format!("{prefix}.tool.cloudfn.events.{name}");
     let mut policy = policy(table, default, &key)?;
     if let Some(v) = table.get("concurrency") {
-        policy.concurrency = Some(positive(v, &key("concurrency"))? as usize);
+        policy.concurrency = usize::try_from(positive(v, &key("concurrency"))?)
+            .map_err(|_| format!("{} is too large", key("concurrency")))?;
     }
     Ok(policy)
 }
@@ -206,7 +215,7 @@ mod tests {
             attempts: 5,
             backoff: Duration::from_millis(100),
             max_backoff: Duration::from_millis(300),
-            concurrency: None,
+            concurrency: 1,
         };
         let waits: Vec<_> = (1..=5).map(|a| policy.retry_in(a)).collect();
         assert_eq!(
@@ -242,6 +251,15 @@ backoff = "50ms"
         assert_eq!(app.queue.max_bytes, 1024);
         let c = component_policy(&manifest, "c", app.policy).expect("policy");
         assert_eq!((c.attempts, c.backoff), (2, Duration::from_millis(50)));
+        assert!(c.ordered(), "Spin's order unless the component opts out");
+        let concurrent = Manifest::parse(
+            "spin.toml".as_ref(),
+            &text.replace("backoff = \"50ms\"", "concurrency = 8"),
+            ".".into(),
+        )
+        .expect("valid");
+        let c = component_policy(&concurrent, "c", app.policy).expect("policy");
+        assert_eq!((c.concurrency, c.ordered()), (8, false));
         let bad = Manifest::parse(
             "spin.toml".as_ref(),
             &text.replace("backoff = \"50ms\"", "retries = 3"),

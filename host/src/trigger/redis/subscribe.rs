@@ -1,7 +1,10 @@
-//! Delivery from a real Redis server, as Spin's Redis trigger does it: one
-//! SUBSCRIBE connection per server, every message handed to each consumer
-//! of its channel at once, each in a fresh instance. At most once: a
-//! handler that fails is logged, and the message is gone.
+//! Delivery from a real Redis server, as Spin's Redis trigger does it
+//! (`crates/trigger-redis/src/lib.rs`): one SUBSCRIBE connection per
+//! server, its messages one at a time in the order they arrive, each handed
+//! to every consumer of its channel at once, each in a fresh instance, and
+//! the next message once they are all done. A consumer with `concurrency`
+//! above 1 is not waited for: its deliveries overlap, up to that many. At
+//! most once: a handler that fails is logged, and the message is gone.
 //!
 //! A message read from the connection is already gone from the server, so
 //! a stop (or a lost connection) reads nothing more but lets every delivery
@@ -105,7 +108,9 @@ enum Ended {
 }
 
 /// Hands each message of one server's connection to its consumers until
-/// `stop` or the connection's end, then waits for the deliveries under way.
+/// `stop` or the connection's end, then waits for the deliveries under way:
+/// the consumers in order before the next message is read, the others
+/// (`concurrency` above 1) in the background, up to their limit.
 async fn receive(
     app: Arc<RedisApp>,
     address: &str,
@@ -116,12 +121,26 @@ async fn receive(
     let mut deliveries = JoinSet::new();
     let ended = loop {
         tokio::select! {
+            biased;
+            // (The guard `wait_for` returns must not live across the awaits below.)
+            _ = async { stop.wait_for(|stop| *stop).await.is_ok() } => break Ended::Stopped,
+            // Reap finished deliveries, so the set holds only running ones.
+            Some(_) = deliveries.join_next(), if !deliveries.is_empty() => {}
             message = messages.next() => {
                 let Some(message) = message else { break Ended::Disconnected };
                 let id = format!("redis-{}", next_id.fetch_add(1, Ordering::Relaxed));
                 let channel = message.get_channel_name();
                 let payload = message.get_payload_bytes();
+                let mut in_order = Vec::new();
                 for consumer in app.consumers_of(address, channel).iter().cloned() {
+                    let ordered = consumer.policy.ordered();
+                    // A concurrent consumer at its limit holds the loop, as
+                    // a handler still running holds Spin's.
+                    let slot = if ordered {
+                        None
+                    } else {
+                        consumer.slots.clone().acquire_owned().await.ok()
+                    };
                     let delivery = deliver_one(
                         app.clone(),
                         consumer,
@@ -129,12 +148,18 @@ async fn receive(
                         channel.to_owned(),
                         payload.to_vec(),
                     );
-                    deliveries.spawn(delivery);
+                    let delivery = async move {
+                        delivery.await;
+                        drop(slot);
+                    };
+                    if ordered {
+                        in_order.push(delivery);
+                    } else {
+                        deliveries.spawn(delivery);
+                    }
                 }
+                futures::future::join_all(in_order).await;
             }
-            // Reap finished deliveries, so the set holds only running ones.
-            Some(_) = deliveries.join_next(), if !deliveries.is_empty() => {}
-            _ = stop.wait_for(|stop| *stop) => break Ended::Stopped,
         }
     };
     // Unsubscribe now: what is published from here on is not taken.
@@ -162,7 +187,7 @@ async fn deliver_one(
         return;
     };
     let started = Instant::now();
-    let (result, usage) = deliver(&app.runtime, &consumer, payload).await;
+    let (result, usage) = deliver(&app.runtime, &consumer, payload, None).await;
     let (outcome, error) = match result {
         Ok(()) => (Outcome::Handled, None),
         Err(e) => (Outcome::Dropped, Some(e)),
@@ -172,6 +197,7 @@ async fn deliver_one(
         channel: &channel,
         component: &consumer.id,
         attempt: 1,
+        order: consumer.order(),
         started,
         queued_ms: None,
     };
