@@ -177,9 +177,11 @@ pub struct SubscriberStats {
     pub in_flight: u64,
     /// Dead-lettered.
     pub dead: u64,
+    /// Whether the delivering host declared this subscription (deliveries
+    /// of one it no longer has stay held, undelivered, until one does).
+    pub subscribed: bool,
     /// Whether it takes its group's messages in order, one at a time
-    /// (`false` for a consumer with `concurrency` above 1, and for one no
-    /// longer subscribed).
+    /// (`false` for a consumer with `concurrency` above 1).
     pub ordered: bool,
     /// The oldest message it has not finished with (in flight, waiting
     /// for a retry or for its turn), if any: for an ordered subscriber,
@@ -552,7 +554,8 @@ pub fn stats(connection: &Connection, now_ms: i64) -> rusqlite::Result<Vec<Subsc
                 coalesce(sum(d.claimed = 0 AND d.dead = 0 AND d.due_ms > ?1), 0),
                 coalesce(sum(d.claimed = 1), 0),
                 coalesce(sum(d.dead = 1), 0),
-                coalesce(min(sub.ordered), 0)
+                coalesce(min(sub.ordered), 0),
+                count(sub.subscriber) > 0
          FROM (SELECT channel, subscriber FROM cloudfn_event_subscription
                UNION SELECT channel, subscriber FROM cloudfn_event_delivery) s
          LEFT JOIN cloudfn_event_subscription sub
@@ -575,6 +578,7 @@ pub fn stats(connection: &Connection, now_ms: i64) -> rusqlite::Result<Vec<Subsc
                 in_flight: count(row, 4)?,
                 dead: count(row, 5)?,
                 ordered: row.get(6)?,
+                subscribed: row.get(7)?,
                 ..SubscriberStats::default()
             })
         })?
@@ -804,8 +808,8 @@ mod tests {
         let stats = stats(&tx, 100).expect("stats");
         let y = stats.iter().find(|s| s.subscriber == "y").expect("y");
         assert_eq!(
-            (y.ordered, y.head, y.in_flight, y.dead),
-            (true, Some(2), 1, 1)
+            (y.subscribed, y.ordered, y.head, y.in_flight, y.dead),
+            (true, true, Some(2), 1, 1)
         );
     }
 

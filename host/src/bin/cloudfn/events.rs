@@ -370,7 +370,11 @@ async fn stats(broker: &Broker, json: bool) -> Result<()> {
             r.retrying,
             r.in_flight,
             r.dead,
-            if r.ordered { "fifo" } else { "concurrent" }
+            match (r.subscribed, r.ordered) {
+                (false, _) => "unsubscribed",
+                (true, true) => "fifo",
+                (true, false) => "concurrent",
+            }
         );
     }
     Ok(())

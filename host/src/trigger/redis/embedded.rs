@@ -122,12 +122,14 @@ async fn run(
             continue;
         }
         for (delivery, slot) in claimed.into_iter().zip(slots) {
+            // The broker hands out only the subscriptions this host declared.
+            let Some(consumer) = app.consumer(&delivery.subscriber).cloned() else {
+                tracing::error!(subscriber = %delivery.subscriber, "claimed a delivery for no consumer of this manifest; it waits for the next start");
+                continue;
+            };
             // Only this loop takes consumer slots, and they only free up
             // meanwhile, so the room the claim counted is still there.
-            let consumer = app.consumer(&delivery.subscriber).cloned();
-            let own = consumer
-                .as_ref()
-                .and_then(|c| c.slots.clone().try_acquire_owned().ok());
+            let own = consumer.slots.clone().try_acquire_owned().ok();
             let runtime = app.runtime.clone();
             let broker = broker.clone();
             let settled = settled.clone();
@@ -143,23 +145,12 @@ async fn run(
 async fn deliver_one(
     runtime: &Runtime,
     broker: &Broker,
-    consumer: Option<Arc<Consumer>>,
+    consumer: Arc<Consumer>,
     mut delivery: Claimed,
 ) {
     let started = Instant::now();
     let queued_ms =
         u64::try_from(crate::events::broker::now_ms() - delivery.published_ms).unwrap_or(0);
-    let Some(consumer) = consumer else {
-        // Subscribed by an earlier manifest; it stays held, and counted in
-        // `cloudfn events stats`, until a manifest has the consumer again.
-        let wait = Duration::from_secs(60);
-        let error = format!(
-            "no component `{}` in this manifest; kept for it",
-            delivery.subscriber
-        );
-        let _ = broker.fail(&delivery, &error, Some(wait)).await;
-        return;
-    };
     // Acknowledging or failing needs the delivery's key, not its payload.
     let payload = std::mem::take(&mut delivery.payload);
     let (result, usage) = deliver(runtime, &consumer, payload, None).await;
