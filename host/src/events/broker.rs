@@ -279,14 +279,27 @@ impl Broker {
 
     /// Claims up to `limit` due deliveries: the head of each group of
     /// ordered subscriptions, and at most `room[subscriber]` for each
-    /// subscriber not in order ([`store::claim`]).
+    /// subscriber not in order ([`store::claim`]). When nothing is
+    /// claimable, also how long until something will be without a delivery
+    /// settling first ([`store::next_due`]; `None`: not until then).
     pub async fn claim(
         &self,
         limit: usize,
         room: std::collections::BTreeMap<String, usize>,
-    ) -> Result<Vec<Claimed>, BrokerError> {
-        self.run(move |_, tx| store::claim(tx, limit, now_ms(), &room))
-            .await
+    ) -> Result<(Vec<Claimed>, Option<Duration>), BrokerError> {
+        self.run(move |_, tx| {
+            let now = now_ms();
+            let claimed = store::claim(tx, limit, now, &room)?;
+            let next = match claimed.is_empty() {
+                true => store::next_due(tx, &room)?,
+                false => None,
+            };
+            Ok((
+                claimed,
+                next.map(|at| Duration::from_millis(at.saturating_sub(now).max(0) as u64)),
+            ))
+        })
+        .await
     }
 
     /// Acknowledges a delivery: it is never delivered again.
@@ -316,12 +329,6 @@ impl Broker {
         let retry_at = retry_in.map(|d| now_ms() + d.as_millis() as i64);
         self.run(move |_, tx| store::fail(tx, &subscriber, seq, &error, retry_at))
             .await
-    }
-
-    /// How long until the next delivery not in flight is due (`None`: none waits).
-    pub async fn next_due(&self) -> Result<Option<Duration>, BrokerError> {
-        let due = self.run(|_, tx| store::next_due(tx)).await?;
-        Ok(due.map(|at| Duration::from_millis(at.saturating_sub(now_ms()).max(0) as u64)))
     }
 
     /// Resolves when a publish, replay or release through this broker (or
@@ -538,7 +545,7 @@ mod tests {
             ),
             "{refused}"
         );
-        let claimed = broker.claim(10, room()).await.expect("claim");
+        let claimed = broker.claim(10, room()).await.expect("claim").0;
         assert_eq!(claimed.len(), 4);
         broker.ack(&claimed[0]).await.expect("ack");
         assert!(
@@ -570,15 +577,15 @@ mod tests {
                 .await
                 .expect("subscribe");
             broker.publish("feed", b"kept").await.expect("publish");
-            assert_eq!(broker.claim(1, room()).await.expect("claim").len(), 1);
+            assert_eq!(broker.claim(1, room()).await.expect("claim").0.len(), 1);
         }
         let broker = Broker::open(&path, QueueLimits::default()).expect("reopen");
         assert!(
-            broker.claim(1, room()).await.expect("claim").is_empty(),
+            broker.claim(1, room()).await.expect("claim").0.is_empty(),
             "in flight"
         );
         let _lock = broker.lock_for_delivery().await.expect("lock again");
-        let again = broker.claim(1, room()).await.expect("claim");
+        let again = broker.claim(1, room()).await.expect("claim").0;
         assert_eq!(
             (again[0].payload.as_slice(), again[0].attempt),
             (&b"kept"[..], 2)

@@ -268,6 +268,63 @@ pub fn publish(
     Ok((seq, subscribers.len()))
 }
 
+/// One declared subscription, as claims read it.
+struct Declared {
+    group: String,
+    ordered: bool,
+    channel: String,
+    subscriber: String,
+}
+
+/// The declared subscriptions, and the head of each group of ordered ones
+/// (the oldest message any of them still holds; none when all are done).
+struct Plan {
+    subscriptions: Vec<Declared>,
+    heads: std::collections::BTreeMap<String, i64>,
+}
+
+impl Plan {
+    fn read(tx: &Transaction<'_>) -> rusqlite::Result<Self> {
+        let subscriptions: Vec<Declared> = tx
+            .prepare_cached(
+                "SELECT grp, ordered, channel, subscriber FROM cloudfn_event_subscription
+                 ORDER BY grp, channel, subscriber",
+            )?
+            .query_map([], |row| {
+                Ok(Declared {
+                    group: row.get(0)?,
+                    ordered: row.get(1)?,
+                    channel: row.get(2)?,
+                    subscriber: row.get(3)?,
+                })
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut heads = std::collections::BTreeMap::new();
+        let mut held = tx.prepare_cached(
+            "SELECT min(seq) FROM cloudfn_event_delivery INDEXED BY cloudfn_event_held
+             WHERE subscriber = ?1 AND channel = ?2 AND dead = 0",
+        )?;
+        for s in subscriptions.iter().filter(|s| s.ordered) {
+            let oldest: Option<i64> =
+                held.query_row(params![s.subscriber, s.channel], |row| row.get(0))?;
+            if let Some(oldest) = oldest {
+                heads
+                    .entry(s.group.clone())
+                    .and_modify(|head: &mut i64| *head = (*head).min(oldest))
+                    .or_insert(oldest);
+            }
+        }
+        Ok(Self {
+            subscriptions,
+            heads,
+        })
+    }
+}
+
+/// The columns a claim reads, and the join that brings the message.
+const CLAIM_COLUMNS: &str = "SELECT d.seq, m.payload, d.attempts, m.published_ms, d.due_ms";
+const CLAIM_MESSAGE: &str = "JOIN cloudfn_event_message m ON m.seq = d.seq";
+
 /// Claims up to `limit` deliveries due by `now_ms`: of each group of
 /// ordered subscriptions, the head message's deliveries (see the module's
 /// doc); of each subscription not in order, its due deliveries oldest
@@ -279,62 +336,50 @@ pub fn claim(
     now_ms: i64,
     room: &std::collections::BTreeMap<String, usize>,
 ) -> rusqlite::Result<Vec<Claimed>> {
-    // (group, ordered, channel, subscriber) of every subscription.
-    let subscriptions: Vec<(String, bool, String, String)> = tx
-        .prepare_cached(
-            "SELECT grp, ordered, channel, subscriber FROM cloudfn_event_subscription
-             ORDER BY grp, channel, subscriber",
-        )?
-        .query_map([], |row| {
-            Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?))
-        })?
-        .collect::<rusqlite::Result<_>>()?;
-    let mut candidates: Vec<(i64, Claimed)> = Vec::new();
-    let mut heads: std::collections::BTreeMap<&str, Option<i64>> = Default::default();
-    for (group, _, channel, subscriber) in subscriptions.iter().filter(|s| s.1) {
-        let held = held_from(tx, subscriber, channel)?;
-        let head = heads.entry(group.as_str()).or_insert(None);
-        *head = match (*head, held) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-    }
-    let mut due = tx.prepare_cached(
-        "SELECT d.seq, m.payload, d.attempts, m.published_ms, d.due_ms
-         FROM cloudfn_event_delivery d JOIN cloudfn_event_message m ON m.seq = d.seq
+    let plan = Plan::read(tx)?;
+    // An ordered subscriber's one candidate, the head, by its key; an
+    // unordered one's oldest due, through the index of due deliveries.
+    // (Scanning the due ones for the head would cost the whole backlog
+    // whenever the head is in flight, under the write lock.)
+    let mut head_due = tx.prepare_cached(&format!(
+        "{CLAIM_COLUMNS} FROM cloudfn_event_delivery d {CLAIM_MESSAGE}
+         WHERE d.subscriber = ?1 AND d.seq = ?4 AND d.channel = ?2
+           AND d.claimed = 0 AND d.dead = 0 AND d.due_ms <= ?3"
+    ))?;
+    let mut oldest_due = tx.prepare_cached(&format!(
+        "{CLAIM_COLUMNS} FROM cloudfn_event_delivery d INDEXED BY cloudfn_event_due {CLAIM_MESSAGE}
          WHERE d.subscriber = ?1 AND d.channel = ?2 AND d.claimed = 0 AND d.dead = 0
-           AND d.due_ms <= ?3 AND (?4 IS NULL OR d.seq = ?4)
-         ORDER BY d.due_ms, d.seq LIMIT ?5",
-    )?;
-    for (group, ordered, channel, subscriber) in &subscriptions {
-        let (only, most) = if *ordered {
-            match heads.get(group.as_str()).copied().flatten() {
-                Some(head) => (Some(head), 1),
-                None => continue,
-            }
-        } else {
-            (None, room.get(subscriber).copied().unwrap_or(0).min(limit))
+           AND d.due_ms <= ?3
+         ORDER BY d.due_ms, d.seq LIMIT ?4"
+    ))?;
+    let mut candidates: Vec<(i64, Claimed)> = Vec::new();
+    for s in &plan.subscriptions {
+        let read = |row: &rusqlite::Row<'_>| {
+            Ok((
+                row.get::<_, i64>(4)?,
+                Claimed {
+                    seq: row.get(0)?,
+                    subscriber: s.subscriber.clone(),
+                    channel: s.channel.clone(),
+                    payload: row.get(1)?,
+                    attempt: row.get::<_, u32>(2)? + 1,
+                    published_ms: row.get(3)?,
+                    ordered: s.ordered,
+                },
+            ))
         };
-        if most == 0 {
-            continue;
-        }
-        let rows = due.query_map(
-            params![subscriber, channel, now_ms, only, most as i64],
-            |row| {
-                Ok((
-                    row.get::<_, i64>(4)?,
-                    Claimed {
-                        seq: row.get(0)?,
-                        subscriber: subscriber.clone(),
-                        channel: channel.clone(),
-                        payload: row.get(1)?,
-                        attempt: row.get::<_, u32>(2)? + 1,
-                        published_ms: row.get(3)?,
-                        ordered: *ordered,
-                    },
-                ))
-            },
-        )?;
+        let rows = if s.ordered {
+            let Some(head) = plan.heads.get(&s.group) else {
+                continue;
+            };
+            head_due.query_map(params![s.subscriber, s.channel, now_ms, head], read)?
+        } else {
+            let most = room.get(&s.subscriber).copied().unwrap_or(0).min(limit);
+            if most == 0 {
+                continue;
+            }
+            oldest_due.query_map(params![s.subscriber, s.channel, now_ms, most as i64], read)?
+        };
         for row in rows {
             candidates.push(row?);
         }
@@ -351,30 +396,44 @@ pub fn claim(
     Ok(candidates.into_iter().map(|(_, c)| c).collect())
 }
 
-/// The oldest message of `channel` that `subscriber` still holds (not
-/// dead-lettered), if any.
-fn held_from(
+/// When the next claim with the same `room` could get something without a
+/// delivery settling first: the earliest due time of a group's head that is
+/// not in flight, and of the oldest delivery of each subscription not in
+/// order that has room. `None`: only a settled delivery, a publish or a
+/// replay can make something claimable.
+pub fn next_due(
     tx: &Transaction<'_>,
-    subscriber: &str,
-    channel: &str,
+    room: &std::collections::BTreeMap<String, usize>,
 ) -> rusqlite::Result<Option<i64>> {
-    tx.prepare_cached(
-        "SELECT min(seq) FROM cloudfn_event_delivery
-         WHERE subscriber = ?1 AND channel = ?2 AND dead = 0",
-    )?
-    .query_row(params![subscriber, channel], |row| row.get(0))
-}
-
-/// When the next delivery not in flight is due, if any.
-pub fn next_due(connection: &Connection) -> rusqlite::Result<Option<i64>> {
-    connection
-        .query_row(
-            "SELECT min(due_ms) FROM cloudfn_event_delivery WHERE claimed = 0 AND dead = 0",
-            [],
-            |row| row.get(0),
-        )
-        .optional()
-        .map(Option::flatten)
+    let plan = Plan::read(tx)?;
+    let mut head_due = tx.prepare_cached(
+        "SELECT due_ms FROM cloudfn_event_delivery
+         WHERE subscriber = ?1 AND seq = ?3 AND channel = ?2 AND claimed = 0 AND dead = 0",
+    )?;
+    let mut oldest_due = tx.prepare_cached(
+        "SELECT min(due_ms) FROM cloudfn_event_delivery INDEXED BY cloudfn_event_due
+         WHERE subscriber = ?1 AND channel = ?2 AND claimed = 0 AND dead = 0",
+    )?;
+    let mut next: Option<i64> = None;
+    for s in &plan.subscriptions {
+        let due: Option<i64> = if s.ordered {
+            let Some(head) = plan.heads.get(&s.group) else {
+                continue;
+            };
+            head_due
+                .query_row(params![s.subscriber, s.channel, head], |row| row.get(0))
+                .optional()?
+        } else if room.get(&s.subscriber).is_some_and(|n| *n > 0) {
+            oldest_due.query_row(params![s.subscriber, s.channel], |row| row.get(0))?
+        } else {
+            continue;
+        };
+        next = match (next, due) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    Ok(next)
 }
 
 /// What acknowledging a delivery did.
@@ -679,7 +738,7 @@ mod tests {
             claim(&tx, 1, 99, &any()).expect("claim").is_empty(),
             "backing off"
         );
-        assert_eq!(next_due(&tx).expect("due"), Some(100));
+        assert_eq!(next_due(&tx, &any()).expect("due"), Some(100));
         let second = claim(&tx, 1, 100, &any()).expect("claim");
         assert_eq!(second[0].attempt, 2);
         fail(&tx, "a", 1, "trap again", None).expect("dead");
@@ -768,6 +827,11 @@ mod tests {
         // waits: one group is one server, as Spin's trigger reads it.
         assert_eq!(claim_all(&tx, 0), pairs(&[("x", 1), ("y", 1)]));
         assert!(claim_all(&tx, 0).is_empty(), "1 is in flight");
+        assert_eq!(
+            next_due(&tx, &any()).expect("due"),
+            None,
+            "nothing until 1 settles"
+        );
         ack(&tx, "x", 1).expect("ack");
         assert!(claim_all(&tx, 0).is_empty(), "y is not done with 1 yet");
         ack(&tx, "y", 1).expect("ack");
@@ -798,6 +862,7 @@ mod tests {
         ack(&tx, "x", 1).expect("ack");
         fail(&tx, "y", 1, "trap", Some(100)).expect("retry later");
         assert!(claim_all(&tx, 50).is_empty(), "x waits for y's retry of 1");
+        assert_eq!(next_due(&tx, &any()).expect("due"), Some(100));
         assert_eq!(claim_all(&tx, 100), pairs(&[("y", 1)]));
         fail(&tx, "y", 1, "trap again", None).expect("dead-lettered");
         assert_eq!(

@@ -99,7 +99,7 @@ async fn run(
             .filter(|c| !c.policy.ordered())
             .map(|c| (c.id.clone(), c.slots.available_permits()))
             .collect();
-        let claimed = match broker.claim(slots.len(), room).await {
+        let (claimed, next_due) = match broker.claim(slots.len(), room).await {
             Ok(claimed) => claimed,
             Err(e) => {
                 tracing::error!(error = %e, "cannot claim events; retrying in 1s");
@@ -109,10 +109,7 @@ async fn run(
         };
         if claimed.is_empty() {
             drop(slots);
-            let wait = match broker.next_due().await {
-                Ok(Some(due)) => due.min(POLL),
-                _ => POLL,
-            };
+            let wait = next_due.map_or(POLL, |due| due.min(POLL));
             tokio::select! {
                 () = broker.published() => {}
                 () = settled.notified() => {}
