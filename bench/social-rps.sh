@@ -22,12 +22,16 @@ TWEETS=${TWEETS:-50000}
 CHUNK=${CHUNK:-1000}
 CLIENTS=${CLIENTS:-4}
 
-cargo build --release -q -p cloudfn-host
-cargo build --release -q --target wasm32-wasip2 -p social-listener -p social-consumer -p sentiment
+# CLOUDFN: another build of the host to measure (default: this tree's);
+# MANIFEST: another manifest beside spin.toml (default: spin.toml).
+CLOUDFN=${CLOUDFN:-./target/release/cloudfn}
+MANIFEST=${MANIFEST:-spin.toml}
+[ "$CLOUDFN" != ./target/release/cloudfn ] || cargo build --release -q -p cloudfn-host
+cargo build --release -q --target wasm32-wasip2 --workspace --exclude cloudfn-host
 
 . bench/lib.sh
 port=$(free_port)
-./target/release/cloudfn up --data-dir "$work/data" --listen "127.0.0.1:$port" >"$work/up.log" 2>&1 &
+$CLOUDFN up -f "$MANIFEST" --data-dir "$work/data" --listen "127.0.0.1:$port" >"$work/up.log" 2>&1 &
 pids+=($!)
 wait_up "http://127.0.0.1:$port/social/dashboard"
 
