@@ -663,3 +663,12 @@ pub fn cpu_seconds(pid: u32) -> f64 {
         fields[11].parse::<f64>().expect("utime") + fields[12].parse::<f64>().expect("stime");
     ticks / 100.0
 }
+
+/// The `duration_ms` of a request's or a delivery's log line.
+pub fn log_duration_ms(line: &str) -> f64 {
+    line.split("duration_ms=")
+        .nth(1)
+        .and_then(|v| v.split_whitespace().next())
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| panic!("no duration_ms in {line:?}"))
+}

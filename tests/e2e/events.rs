@@ -8,7 +8,7 @@
 //! directory), which the tests count.
 
 use crate::common::{
-    CLOUDFN, Host, HostBuilder, cpu_seconds, fixture_wasm, up_refused, wait_until,
+    CLOUDFN, Host, HostBuilder, cpu_seconds, fixture_wasm, log_duration_ms, up_refused, wait_until,
 };
 use crate::servers::{Server, free_port, redis};
 use std::collections::BTreeMap;
@@ -596,13 +596,7 @@ fn a_consumer_limited_to_one_delivery_at_a_time_never_overlaps() {
             .filter(|l| l.contains("cloudfn::event") && l.contains(&needle))
             .map(|l| {
                 let end = log_time(l);
-                let ms: f64 = l
-                    .split("duration_ms=")
-                    .nth(1)
-                    .and_then(|v| v.split_whitespace().next())
-                    .and_then(|v| v.parse().ok())
-                    .expect("duration_ms");
-                (end - ms / 1000.0, end)
+                (end - log_duration_ms(l) / 1000.0, end)
             })
             .collect();
         spans.sort_by(|a, b| a.0.total_cmp(&b.0));

@@ -1,7 +1,7 @@
 //! The sandbox limits: each misbehaving request gets its own clear error
 //! while well-behaved requests keep succeeding and the host carries on.
 
-use crate::common::{HostBuilder, Reply, cpu_seconds, request};
+use crate::common::{HostBuilder, Reply, cpu_seconds, log_duration_ms, request};
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::{Duration, Instant};
@@ -442,12 +442,7 @@ fn regression_a_looping_guest_gets_its_504_on_time_beside_a_cpu_hog() {
     // The host's own measure, from the request's arrival to its answer
     // (what this test's threads add on the client side is not the host's).
     let line = host.wait_for_log(|l| l.contains("path=/bad/loop") && l.contains("status=504"));
-    let took_ms: f64 = line
-        .split("duration_ms=")
-        .nth(1)
-        .and_then(|v| v.split_whitespace().next())
-        .and_then(|v| v.parse().ok())
-        .expect("duration_ms");
+    let took_ms = log_duration_ms(&line);
     assert!(
         (2000.0..=2200.0).contains(&took_ms),
         "a 2 s timeout answered after {took_ms} ms beside two busy threads"
