@@ -38,11 +38,6 @@ pub struct GuestStop {
 }
 
 impl GuestStop {
-    /// A stop at `timeout` from now, not cancelled.
-    pub fn after(timeout: Duration) -> Self {
-        Self::at(Instant::now() + timeout)
-    }
-
     /// A stop at `deadline`, not cancelled.
     pub fn at(deadline: Instant) -> Self {
         Self {
@@ -139,7 +134,7 @@ mod tests {
     #[test]
     fn a_guest_carries_on_until_its_deadline_its_cancellation_or_a_shutdown() {
         let shutdown = AtomicBool::new(false);
-        let stop = GuestStop::after(Duration::from_secs(60));
+        let stop = GuestStop::at(Instant::now() + Duration::from_secs(60));
         assert!(matches!(
             check(&stop, &shutdown).expect("runs"),
             UpdateDeadline::Continue(1)
@@ -155,7 +150,10 @@ mod tests {
             UpdateDeadline::Interrupt
         ));
         shutdown.store(true, Ordering::Relaxed);
-        let Err(error) = check(&GuestStop::after(Duration::from_secs(60)), &shutdown) else {
+        let Err(error) = check(
+            &GuestStop::at(Instant::now() + Duration::from_secs(60)),
+            &shutdown,
+        ) else {
             panic!("a shutdown stops every guest");
         };
         assert!(error.downcast_ref::<Abandoned>().is_some());

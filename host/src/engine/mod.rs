@@ -488,9 +488,13 @@ impl Runtime {
     ) -> wasmtime::Result<Store<HostState>> {
         let timeout = Instant::now() + self.limits.timeout;
         let deadline = deadline.map_or(timeout, |d| d.min(timeout));
-        let mut state = HostState::new(&component.grants, &self.services, component.max_memory)?;
-        state.stop = GuestStop::at(deadline);
-        state.running = Some(self.running.enter(&component.id));
+        let state = HostState::new(
+            &component.grants,
+            &self.services,
+            component.max_memory,
+            GuestStop::at(deadline),
+            self.running.enter(&component.id),
+        )?;
         let mut store = Store::new(&self.engine, state);
         store.limiter(|s| &mut s.limiter);
         if self.interruption == Interruption::Epoch {

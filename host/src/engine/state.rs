@@ -105,12 +105,19 @@ pub struct HostState {
     /// When the guest must stop (read at every epoch tick).
     pub stop: GuestStop,
     /// Counts this instance among the running ones while the store lives.
-    pub running: Option<RunningGuard>,
+    _running: RunningGuard,
 }
 
 impl HostState {
-    /// Fresh state for one instance with the given grants.
-    pub fn new(grants: &Grants, services: &Services, max_memory: u64) -> wasmtime::Result<Self> {
+    /// Fresh state for one instance with the given grants, stopping as
+    /// `stop` says and counted in the running instances by `running`.
+    pub fn new(
+        grants: &Grants,
+        services: &Services,
+        max_memory: u64,
+        stop: GuestStop,
+        running: RunningGuard,
+    ) -> wasmtime::Result<Self> {
         let mut wasi = WasiCtx::builder();
         wasi.stdout(GuestOutput::Stdout).stderr(GuestOutput::Stderr);
         for (k, v) in &grants.env {
@@ -126,9 +133,8 @@ impl HostState {
             table: ResourceTable::new(),
             services: services.instances(&grants.services),
             limiter: MemoryLimiter::new(max_memory),
-            // No deadline until the runtime sets one (a day: never, in practice).
-            stop: GuestStop::after(std::time::Duration::from_secs(86_400)),
-            running: None,
+            stop,
+            _running: running,
         })
     }
 }

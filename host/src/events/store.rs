@@ -137,8 +137,6 @@ pub struct Claimed {
     pub attempt: u32,
     /// When the message was published (milliseconds since the Unix epoch).
     pub published_ms: i64,
-    /// Whether the subscription takes its messages in order.
-    pub ordered: bool,
 }
 
 /// One dead-lettered delivery.
@@ -364,7 +362,6 @@ pub fn claim(
                     payload: row.get(1)?,
                     attempt: row.get::<_, u32>(2)? + 1,
                     published_ms: row.get(3)?,
-                    ordered: s.ordered,
                 },
             ))
         };

@@ -16,7 +16,7 @@
 //! it has both, so nothing claimed waits for an instance.
 
 use super::RedisApp;
-use super::deliver::{Consumer, DeliveryLog, Order, Outcome, deliver};
+use super::deliver::{Consumer, DeliveryLog, Outcome, deliver};
 use crate::engine::Runtime;
 use crate::events::{Broker, BrokerError, Claimed, Subscription};
 use std::sync::Arc;
@@ -166,11 +166,7 @@ async fn deliver_one(
         channel: &delivery.channel,
         component: &consumer.id,
         attempt: delivery.attempt,
-        order: if delivery.ordered {
-            Order::Fifo
-        } else {
-            Order::Concurrent
-        },
+        order: consumer.order(),
         started,
         queued_ms: Some(queued_ms),
     };
