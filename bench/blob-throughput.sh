@@ -5,7 +5,7 @@
 # MB/s, plus the growth of each server's RSS during the transfers.
 #
 #   cargo install s3s-fs --version 0.14.1 --features binary --locked   # rustc 1.95
-#   cargo build --release -p cloudfn-host && cargo run --release -p cloudfn-host -- build
+#   cargo build --release -p cloudfn && cargo run --release -p cloudfn -- build
 #   bash bench/blob-throughput.sh
 #
 # Run by hand, not in CI. Needs curl >= 7.75 (--aws-sigv4).

@@ -10,7 +10,7 @@
 # Build BEFORE_BINARY from another commit into the same target directory,
 # so only the host crate recompiles:
 #   git worktree add /tmp/before COMMIT
-#   (cd /tmp/before && CARGO_TARGET_DIR=$PWD/../main/target cargo build --release -p cloudfn-host)
+#   (cd /tmp/before && CARGO_TARGET_DIR=$PWD/../main/target cargo build --release -p cloudfn)
 #   cp target/release/cloudfn /tmp/cloudfn-before
 # Needs: wrk (apt-get install wrk).
 set -euo pipefail
@@ -23,7 +23,7 @@ DURATION=${DURATION:-10s}
 CONNECTIONS=${CONNECTIONS:-16}
 
 command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; exit 1; }
-[ "$AFTER" != target/release/cloudfn ] || cargo build --release -q -p cloudfn-host
+[ "$AFTER" != target/release/cloudfn ] || cargo build --release -q -p cloudfn
 cargo build --release -q --target wasm32-wasip2 --manifest-path tests/fixtures/Cargo.toml -p hello-p2
 
 . bench/lib.sh

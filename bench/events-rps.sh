@@ -26,7 +26,7 @@ PACED=${PACED:-5000}
 CONCURRENCY=${CONCURRENCY:-16}
 
 command -v redis-server >/dev/null || { echo "redis-server not found: apt-get install redis-server" >&2; exit 1; }
-cargo build --release -q -p cloudfn-host
+cargo build --release -q -p cloudfn
 cargo build --release -q --target wasm32-wasip2 --manifest-path tests/fixtures/Cargo.toml -p redis-v2
 
 . bench/lib.sh

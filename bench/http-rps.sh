@@ -22,7 +22,7 @@ command -v wrk >/dev/null || { echo "wrk not found: apt-get install wrk" >&2; ex
 WASMTIME=${WASMTIME:-$(command -v wasmtime || true)}
 [ -n "$WASMTIME" ] || { echo "wasmtime not found: cargo install wasmtime-cli --version 48.0.8 --locked" >&2; exit 1; }
 
-cargo build --release -q -p cloudfn-host
+cargo build --release -q -p cloudfn
 cargo build --release -q --target wasm32-wasip2 --manifest-path tests/fixtures/Cargo.toml -p hello-p2
 WASM=tests/fixtures/target/wasm32-wasip2/release/hello_p2.wasm
 

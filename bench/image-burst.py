@@ -12,7 +12,7 @@ memory: on 24 GiB, 18 GiB, more than 200 instances of 256 MiB could use, so
 like before the budget existed) and `--max-total-memory 1GiB`.
 
 Needs a release build of the host and the components
-(`cargo run --release -p cloudfn-host -- build`).
+(`cargo run --release -p cloudfn -- build`).
 Usage: python3 bench/image-burst.py [REQUESTS] [CONCURRENCY]
 """
 

@@ -17,7 +17,7 @@ SIZE=${SIZE:-100}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-cargo build --release -q -p cloudfn-host
+cargo build --release -q -p cloudfn
 cargo build --release -q -p inverted-index --example native_stream
 cargo build --release -q --target wasm32-wasip2 -p index-map -p index-reduce
 CLOUDFN=target/release/cloudfn

@@ -14,6 +14,9 @@ side with its anchors in one run (not run in CI):
    emulator (what the emulator itself costs per invocation).
 
 Needs wrk (apt-get install wrk). Usage: python3 bench/lambda.py [RUNS]
+With BEFORE_BOOTSTRAP=PATH (another build's bootstrap binary), its init on
+the product manifest is measured in the same rounds, from the same
+precompiled components.
 """
 
 import json
@@ -148,8 +151,8 @@ def main():
     if not shutil.which("wrk"):
         raise SystemExit("wrk not found: apt-get install wrk")
     work = tempfile.mkdtemp(prefix="cloudfn-lambda-bench-")
-    run("cargo", "build", "--release", "-q", "-p", "cloudfn-host", "--bin", "bootstrap", "--bin", "cloudfn")
-    run("cargo", "build", "--release", "-q", "--target", "wasm32-wasip2", "--workspace", "--exclude", "cloudfn-host")
+    run("cargo", "build", "--release", "-q", "-p", "cloudfn-bootstrap", "-p", "cloudfn")
+    run("cargo", "build", "--release", "-q", "--target", "wasm32-wasip2", "--workspace", "--exclude", "cloudfn*")
     run("cargo", "build", "--release", "-q", "--target", "wasm32-wasip2",
         "--manifest-path", "tests/fixtures/Cargo.toml", "-p", "hello-p2")
     # The anchor: a hello Lambda on the same lambda_runtime, built here.
@@ -186,6 +189,11 @@ def main():
     print(f"init, {RUNS} runs each, median (min): process start -> ready | -> first response")
     rows = [("Rust hello Lambda (lambda_runtime 1.5)", [hello_bin], None, "/")]
     rows += [(name, [bootstrap], manifest, path) for name, (manifest, path) in manifests.items()]
+    before = os.environ.get("BEFORE_BOOTSTRAP")
+    if before:
+        name = f"{PRODUCT}, before ({os.path.basename(os.path.dirname(before)) or before})"
+        caches[name] = caches[PRODUCT]
+        rows.append((name, [before], *manifests[PRODUCT]))
     results = {name: [] for name, *_ in rows}
     for _ in range(RUNS):  # rounds interleave the rows
         for name, command, manifest, path in rows:

@@ -15,7 +15,7 @@ start and end, answers by route and status (flagging any status not
 expected for that route), and p50/p99 per route.
 
 Needs the release host, the product components and the fixture guest:
-  cargo run --release -p cloudfn-host -- build
+  cargo run --release -p cloudfn -- build
   cargo build --release --target wasm32-wasip2 --manifest-path tests/fixtures/Cargo.toml -p misbehave
 Usage: python3 bench/soak.py [MINUTES] [WORKERS]
 """

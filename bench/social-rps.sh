@@ -26,8 +26,8 @@ CLIENTS=${CLIENTS:-4}
 # MANIFEST: another manifest beside spin.toml (default: spin.toml).
 CLOUDFN=${CLOUDFN:-./target/release/cloudfn}
 MANIFEST=${MANIFEST:-spin.toml}
-[ "$CLOUDFN" != ./target/release/cloudfn ] || cargo build --release -q -p cloudfn-host
-cargo build --release -q --target wasm32-wasip2 --workspace --exclude cloudfn-host
+[ "$CLOUDFN" != ./target/release/cloudfn ] || cargo build --release -q -p cloudfn
+cargo build --release -q --target wasm32-wasip2 --workspace --exclude 'cloudfn*'
 
 . bench/lib.sh
 port=$(free_port)

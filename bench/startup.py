@@ -4,7 +4,7 @@
 Runs the release binary on bench/hello.toml: one start to warm the cache, then
 RUNS timed starts, each from spawn until a GET answers 200. Not run in CI.
 
-    cargo build --release -p cloudfn-host && python3 bench/startup.py
+    cargo build --release -p cloudfn && python3 bench/startup.py
 """
 import http.client
 import os

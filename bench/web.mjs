@@ -15,7 +15,7 @@
 //    when the page revalidates with its ETag and the assets come from cache.
 //
 // Needs a release build of the host and the components
-// (`cargo run --release -p cloudfn-host -- build`), Chromium and the npm
+// (`cargo run --release -p cloudfn -- build`), Chromium and the npm
 // packages of tests/browser (`npm ci --prefix tests/browser`).
 // Usage: node bench/web.mjs [RUNS]
 import { spawn } from "node:child_process";

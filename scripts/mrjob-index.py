@@ -7,7 +7,7 @@ with the index built in one process (`cloudfn stream map | LC_ALL=C sort |
 cloudfn stream reduce`). Run by hand, not in CI:
 
     pip install mrjob
-    cargo build --release -p cloudfn-host
+    cargo build --release -p cloudfn
     cargo build --release --target wasm32-wasip2 -p index-map -p index-reduce
     python3 scripts/mrjob-index.py [CORPUS]     # default: a corpus made from /usr/share/doc
 

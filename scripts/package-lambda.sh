@@ -32,10 +32,10 @@ fi
 export PATH="$PWD/$venv/bin:$PATH"
 
 # The components, for wasm32-wasip2, where spin.toml expects them.
-cargo build --release --target wasm32-wasip2 --workspace --exclude cloudfn-host
+cargo build --release --target wasm32-wasip2 --workspace --exclude 'cloudfn*'
 # The runtime, cross-built for the Lambda architecture.
 rustup target add "$triple" >/dev/null
-cargo lambda build --release --package cloudfn-host --bin bootstrap "$flag"
+cargo lambda build --release --package cloudfn-bootstrap "$flag"
 
 stage=target/lambda/stage-$arch
 rm -rf "$stage"

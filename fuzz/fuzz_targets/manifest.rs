@@ -5,5 +5,5 @@ use std::path::{Path, PathBuf};
 
 fuzz_target!(|text: &str| {
     let _ =
-        cloudfn_host::manifest::Manifest::parse(Path::new("spin.toml"), text, PathBuf::from("."));
+        cloudfn_manifest::Manifest::parse(Path::new("spin.toml"), text, PathBuf::from("."));
 });

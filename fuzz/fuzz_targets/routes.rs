@@ -1,7 +1,7 @@
 //! Spin route patterns and matching: a pattern, then a path to match, split
 //! at the first newline.
 #![no_main]
-use cloudfn_host::routes::{RoutePattern, Router};
+use cloudfn_manifest::routes::{RoutePattern, Router};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|text: &str| {

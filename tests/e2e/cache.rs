@@ -2,9 +2,9 @@
 //! corrupt entry is recompiled, never trusted.
 
 use crate::common::{HostBuilder, fixture_wasm};
-use cloudfn_host::engine::Runtime;
-use cloudfn_host::engine::cache::{CacheOutcome, ComponentCache};
-use cloudfn_host::limits::Limits;
+use cloudfn_engine::Runtime;
+use cloudfn_engine::cache::{CacheOutcome, ComponentCache};
+use cloudfn_engine::limits::Limits;
 use std::path::{Path, PathBuf};
 
 fn entries(dir: &Path) -> Vec<PathBuf> {

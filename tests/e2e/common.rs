@@ -16,8 +16,9 @@ pub const CLOUDFN: &str = env!("CARGO_BIN_EXE_cloudfn");
 /// The repository root.
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("host/ has a parent")
+        .ancestors()
+        .nth(2)
+        .expect("host/cloudfn/ has a grandparent")
         .to_path_buf()
 }
 
@@ -131,7 +132,7 @@ pub fn product_manifest() -> &'static Path {
         let args: [&std::ffi::OsStr; 4] = [
             "--workspace".as_ref(),
             "--exclude".as_ref(),
-            "cloudfn-host".as_ref(),
+            "cloudfn*".as_ref(),
             "--target-dir".as_ref(),
         ];
         let mut all = args.to_vec();

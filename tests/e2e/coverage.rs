@@ -2,7 +2,7 @@
 //! an end-to-end test module `tests/e2e/functions/<component>.rs`.
 
 use crate::common::repo_root;
-use cloudfn_host::manifest::Manifest;
+use cloudfn_manifest::Manifest;
 
 #[test]
 fn every_product_component_has_an_end_to_end_test() {

@@ -416,7 +416,7 @@ fn spin_blob_adapter_keeps_blobs_in_spins_key_value_store() {
 
     mod adapter {
         wasmtime::component::bindgen!({
-            path: ["../wit/platform", "../wit/blob", "../wit/spin-blob-adapter"],
+            path: ["../../wit/platform", "../../wit/blob", "../../wit/spin-blob-adapter"],
             world: "cloudfn:spin-blob-adapter/adapter",
         });
     }

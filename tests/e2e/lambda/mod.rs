@@ -8,7 +8,7 @@
 
 mod scenarios;
 
-use crate::common::{Host, LogLines, Reply, request, shared_cache_dir};
+use crate::common::{CLOUDFN, Host, LogLines, Reply, repo_root, request, run_ok, shared_cache_dir};
 use crate::servers::{free_port, python_venv};
 use serde_json::Value;
 use std::net::{SocketAddr, TcpStream};
@@ -17,8 +17,37 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// The `bootstrap` binary under test.
-pub const BOOTSTRAP: &str = env!("CARGO_BIN_EXE_bootstrap");
+/// The `bootstrap` binary under test: another package's binary (Cargo
+/// hands a test only its own package's), so it is built once per run, with
+/// the profile and into the target directory of the `cloudfn` under test
+/// (a no-op when `cargo test --workspace` or a build already made it).
+pub fn bootstrap() -> &'static Path {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cloudfn = Path::new(CLOUDFN);
+        let profile_dir = cloudfn.parent().expect("cloudfn is in a profile directory");
+        let profile = match profile_dir.file_name().and_then(|n| n.to_str()) {
+            Some("debug") | None => "dev",
+            Some(name) => name,
+        };
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        run_ok(
+            Command::new(cargo)
+                .current_dir(repo_root())
+                .args([
+                    "build",
+                    "--package",
+                    "cloudfn-bootstrap",
+                    "--profile",
+                    profile,
+                ])
+                .arg("--target-dir")
+                .arg(profile_dir.parent().expect("a target directory")),
+            "cargo building the bootstrap",
+        );
+        cloudfn.with_file_name(format!("bootstrap{}", std::env::consts::EXE_SUFFIX))
+    })
+}
 
 /// The cargo-lambda release the emulator comes from.
 const CARGO_LAMBDA: &str = "cargo-lambda==1.9.2";
@@ -140,7 +169,7 @@ impl LambdaBuilder {
     pub fn start(self) -> LambdaHost {
         let (emulator, emulator_log, addr) = emulator();
         let data = tempfile::tempdir().expect("data dir");
-        let mut bootstrap = Command::new(BOOTSTRAP)
+        let mut bootstrap = Command::new(bootstrap())
             .env("AWS_LAMBDA_RUNTIME_API", format!("http://{addr}/.rt"))
             .env("AWS_LAMBDA_FUNCTION_NAME", "_")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "1")
