@@ -10,7 +10,7 @@
 # Build BEFORE_BINARY from another commit into the same target directory,
 # so only the host crate recompiles:
 #   git worktree add /tmp/before COMMIT
-#   (cd /tmp/before && CARGO_TARGET_DIR=$PWD/../main/target cargo build --release -p cloudfn)
+#   (cd /tmp/before && CARGO_TARGET_DIR=$PWD/../main/target cargo build --release -p cloudfn)   # -p cloudfn-host before the host was split
 #   cp target/release/cloudfn /tmp/cloudfn-before
 # Needs: wrk (apt-get install wrk).
 set -euo pipefail
