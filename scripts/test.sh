@@ -42,6 +42,16 @@ if [ ${#missing[@]} -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive "${sudo[@]}" "${install[@]}"
 fi
 
+# playwright-core, which drives Chromium in the browser tests, needs Node.js
+# 20 or newer: Debian 13 has it, Debian 12's own nodejs is 18.
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+    echo "scripts/test.sh: the browser tests need Node.js 20 or newer (playwright-core);" \
+        "this machine has $(node --version 2>/dev/null || echo none): install a newer one" \
+        "(Debian 13's nodejs, or NodeSource's for Debian 12) and run this again" >&2
+    exit 1
+fi
+
 # The pinned toolchain and its targets (rust-toolchain.toml): wasm32-wasip2
 # for the components, wasm32-wasip1 and wasm32-unknown-unknown for the
 # core-module fixtures.
