@@ -279,9 +279,9 @@ impl Broker {
 
     /// Claims up to `limit` due deliveries: the head of each group of
     /// ordered subscriptions, and at most `room[subscriber]` for each
-    /// subscriber not in order ([`store::claim`]). When nothing is
+    /// subscriber not in order ([`store::Plan::claim`]). When nothing is
     /// claimable, also how long until something will be without a delivery
-    /// settling first ([`store::next_due`]; `None`: not until then).
+    /// settling first ([`store::Plan::next_due`]; `None`: not until then).
     pub async fn claim(
         &self,
         limit: usize,
@@ -289,9 +289,10 @@ impl Broker {
     ) -> Result<(Vec<Claimed>, Option<Duration>), BrokerError> {
         self.run(move |_, tx| {
             let now = now_ms();
-            let claimed = store::claim(tx, limit, now, &room)?;
+            let plan = store::Plan::read(tx)?;
+            let claimed = plan.claim(tx, limit, now, &room)?;
             let next = match claimed.is_empty() {
-                true => store::next_due(tx, &room)?,
+                true => plan.next_due(tx, &room)?,
                 false => None,
             };
             Ok((

@@ -275,14 +275,18 @@ struct Declared {
 }
 
 /// The declared subscriptions, and the head of each group of ordered ones
-/// (the oldest message any of them still holds; none when all are done).
-struct Plan {
+/// (the oldest message any of them still holds; none when all are done):
+/// what a claim, and the wake-up after an empty one, are computed from.
+/// Claiming does not change it (a claimed delivery is still held), so one
+/// read serves both within a transaction.
+pub struct Plan {
     subscriptions: Vec<Declared>,
     heads: std::collections::BTreeMap<String, i64>,
 }
 
 impl Plan {
-    fn read(tx: &Transaction<'_>) -> rusqlite::Result<Self> {
+    /// Reads the subscriptions and the head of each ordered group.
+    pub fn read(tx: &Transaction<'_>) -> rusqlite::Result<Self> {
         let subscriptions: Vec<Declared> = tx
             .prepare_cached(
                 "SELECT grp, ordered, channel, subscriber FROM cloudfn_event_subscription
@@ -317,121 +321,121 @@ impl Plan {
             heads,
         })
     }
-}
 
-/// The columns a claim reads, and the join that brings the message.
-const CLAIM_COLUMNS: &str = "SELECT d.seq, m.payload, d.attempts, m.published_ms, d.due_ms";
-const CLAIM_MESSAGE: &str = "JOIN cloudfn_event_message m ON m.seq = d.seq";
-
-/// Claims up to `limit` deliveries due by `now_ms`: of each group of
-/// ordered subscriptions, the head message's deliveries (see the module's
-/// doc); of each subscription not in order, its due deliveries oldest
-/// first, at most `room[subscriber]` (none without an entry). What is
-/// claimed goes out oldest first.
-pub fn claim(
-    tx: &Transaction<'_>,
-    limit: usize,
-    now_ms: i64,
-    room: &std::collections::BTreeMap<String, usize>,
-) -> rusqlite::Result<Vec<Claimed>> {
-    let plan = Plan::read(tx)?;
-    // An ordered subscriber's one candidate, the head, by its key; an
-    // unordered one's oldest due, through the index of due deliveries.
-    // (Scanning the due ones for the head would cost the whole backlog
-    // whenever the head is in flight, under the write lock.)
-    let mut head_due = tx.prepare_cached(&format!(
-        "{CLAIM_COLUMNS} FROM cloudfn_event_delivery d {CLAIM_MESSAGE}
+    /// Claims up to `limit` deliveries due by `now_ms`: of each group of
+    /// ordered subscriptions, the head message's deliveries (see the module's
+    /// doc); of each subscription not in order, its due deliveries oldest
+    /// first, at most `room[subscriber]` (none without an entry). What is
+    /// claimed goes out oldest first.
+    pub fn claim(
+        &self,
+        tx: &Transaction<'_>,
+        limit: usize,
+        now_ms: i64,
+        room: &std::collections::BTreeMap<String, usize>,
+    ) -> rusqlite::Result<Vec<Claimed>> {
+        // An ordered subscriber's one candidate, the head, by its key; an
+        // unordered one's oldest due, through the index of due deliveries.
+        // (Scanning the due ones for the head would cost the whole backlog
+        // whenever the head is in flight, under the write lock.)
+        let mut head_due = tx.prepare_cached(&format!(
+            "{CLAIM_COLUMNS} FROM cloudfn_event_delivery d {CLAIM_MESSAGE}
          WHERE d.subscriber = ?1 AND d.seq = ?4 AND d.channel = ?2
            AND d.claimed = 0 AND d.dead = 0 AND d.due_ms <= ?3"
-    ))?;
-    let mut oldest_due = tx.prepare_cached(&format!(
+        ))?;
+        let mut oldest_due = tx.prepare_cached(&format!(
         "{CLAIM_COLUMNS} FROM cloudfn_event_delivery d INDEXED BY cloudfn_event_due {CLAIM_MESSAGE}
          WHERE d.subscriber = ?1 AND d.channel = ?2 AND d.claimed = 0 AND d.dead = 0
            AND d.due_ms <= ?3
          ORDER BY d.due_ms, d.seq LIMIT ?4"
     ))?;
-    let mut candidates: Vec<(i64, Claimed)> = Vec::new();
-    for s in &plan.subscriptions {
-        let read = |row: &rusqlite::Row<'_>| {
-            Ok((
-                row.get::<_, i64>(4)?,
-                Claimed {
-                    seq: row.get(0)?,
-                    subscriber: s.subscriber.clone(),
-                    channel: s.channel.clone(),
-                    payload: row.get(1)?,
-                    attempt: row.get::<_, u32>(2)? + 1,
-                    published_ms: row.get(3)?,
-                },
-            ))
-        };
-        let rows = if s.ordered {
-            let Some(head) = plan.heads.get(&s.group) else {
+        let mut candidates: Vec<(i64, Claimed)> = Vec::new();
+        for s in &self.subscriptions {
+            let read = |row: &rusqlite::Row<'_>| {
+                Ok((
+                    row.get::<_, i64>(4)?,
+                    Claimed {
+                        seq: row.get(0)?,
+                        subscriber: s.subscriber.clone(),
+                        channel: s.channel.clone(),
+                        payload: row.get(1)?,
+                        attempt: row.get::<_, u32>(2)? + 1,
+                        published_ms: row.get(3)?,
+                    },
+                ))
+            };
+            let rows = if s.ordered {
+                let Some(head) = self.heads.get(&s.group) else {
+                    continue;
+                };
+                head_due.query_map(params![s.subscriber, s.channel, now_ms, head], read)?
+            } else {
+                let most = room.get(&s.subscriber).copied().unwrap_or(0).min(limit);
+                if most == 0 {
+                    continue;
+                }
+                oldest_due.query_map(params![s.subscriber, s.channel, now_ms, most as i64], read)?
+            };
+            for row in rows {
+                candidates.push(row?);
+            }
+        }
+        candidates.sort_by_key(|(due_ms, c)| (*due_ms, c.seq));
+        candidates.truncate(limit);
+        let mut mark = tx.prepare_cached(
+            "UPDATE cloudfn_event_delivery SET claimed = 1, attempts = attempts + 1
+         WHERE subscriber = ?1 AND seq = ?2",
+        )?;
+        for (_, c) in &candidates {
+            mark.execute(params![c.subscriber, c.seq])?;
+        }
+        Ok(candidates.into_iter().map(|(_, c)| c).collect())
+    }
+
+    /// When the next claim with the same `room` could get something without a
+    /// delivery settling first: the earliest due time of a group's head that is
+    /// not in flight, and of the oldest delivery of each subscription not in
+    /// order that has room. `None`: only a settled delivery, a publish or a
+    /// replay can make something claimable.
+    pub fn next_due(
+        &self,
+        tx: &Transaction<'_>,
+        room: &std::collections::BTreeMap<String, usize>,
+    ) -> rusqlite::Result<Option<i64>> {
+        let mut head_due = tx.prepare_cached(
+            "SELECT due_ms FROM cloudfn_event_delivery
+         WHERE subscriber = ?1 AND seq = ?3 AND channel = ?2 AND claimed = 0 AND dead = 0",
+        )?;
+        let mut oldest_due = tx.prepare_cached(
+            "SELECT min(due_ms) FROM cloudfn_event_delivery INDEXED BY cloudfn_event_due
+         WHERE subscriber = ?1 AND channel = ?2 AND claimed = 0 AND dead = 0",
+        )?;
+        let mut next: Option<i64> = None;
+        for s in &self.subscriptions {
+            let due: Option<i64> = if s.ordered {
+                let Some(head) = self.heads.get(&s.group) else {
+                    continue;
+                };
+                head_due
+                    .query_row(params![s.subscriber, s.channel, head], |row| row.get(0))
+                    .optional()?
+            } else if room.get(&s.subscriber).is_some_and(|n| *n > 0) {
+                oldest_due.query_row(params![s.subscriber, s.channel], |row| row.get(0))?
+            } else {
                 continue;
             };
-            head_due.query_map(params![s.subscriber, s.channel, now_ms, head], read)?
-        } else {
-            let most = room.get(&s.subscriber).copied().unwrap_or(0).min(limit);
-            if most == 0 {
-                continue;
-            }
-            oldest_due.query_map(params![s.subscriber, s.channel, now_ms, most as i64], read)?
-        };
-        for row in rows {
-            candidates.push(row?);
+            next = match (next, due) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
         }
+        Ok(next)
     }
-    candidates.sort_by_key(|(due_ms, c)| (*due_ms, c.seq));
-    candidates.truncate(limit);
-    let mut mark = tx.prepare_cached(
-        "UPDATE cloudfn_event_delivery SET claimed = 1, attempts = attempts + 1
-         WHERE subscriber = ?1 AND seq = ?2",
-    )?;
-    for (_, c) in &candidates {
-        mark.execute(params![c.subscriber, c.seq])?;
-    }
-    Ok(candidates.into_iter().map(|(_, c)| c).collect())
 }
 
-/// When the next claim with the same `room` could get something without a
-/// delivery settling first: the earliest due time of a group's head that is
-/// not in flight, and of the oldest delivery of each subscription not in
-/// order that has room. `None`: only a settled delivery, a publish or a
-/// replay can make something claimable.
-pub fn next_due(
-    tx: &Transaction<'_>,
-    room: &std::collections::BTreeMap<String, usize>,
-) -> rusqlite::Result<Option<i64>> {
-    let plan = Plan::read(tx)?;
-    let mut head_due = tx.prepare_cached(
-        "SELECT due_ms FROM cloudfn_event_delivery
-         WHERE subscriber = ?1 AND seq = ?3 AND channel = ?2 AND claimed = 0 AND dead = 0",
-    )?;
-    let mut oldest_due = tx.prepare_cached(
-        "SELECT min(due_ms) FROM cloudfn_event_delivery INDEXED BY cloudfn_event_due
-         WHERE subscriber = ?1 AND channel = ?2 AND claimed = 0 AND dead = 0",
-    )?;
-    let mut next: Option<i64> = None;
-    for s in &plan.subscriptions {
-        let due: Option<i64> = if s.ordered {
-            let Some(head) = plan.heads.get(&s.group) else {
-                continue;
-            };
-            head_due
-                .query_row(params![s.subscriber, s.channel, head], |row| row.get(0))
-                .optional()?
-        } else if room.get(&s.subscriber).is_some_and(|n| *n > 0) {
-            oldest_due.query_row(params![s.subscriber, s.channel], |row| row.get(0))?
-        } else {
-            continue;
-        };
-        next = match (next, due) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        };
-    }
-    Ok(next)
-}
+/// The columns a claim reads, and the join that brings the message.
+const CLAIM_COLUMNS: &str = "SELECT d.seq, m.payload, d.attempts, m.published_ms, d.due_ms";
+const CLAIM_MESSAGE: &str = "JOIN cloudfn_event_message m ON m.seq = d.seq";
 
 /// What acknowledging a delivery did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -655,6 +659,7 @@ pub fn stats(connection: &Connection, now_ms: i64) -> rusqlite::Result<Vec<Subsc
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     fn open() -> Connection {
         let c = Connection::open_in_memory().expect("open");
@@ -797,6 +802,24 @@ mod tests {
     }
 
     /// Claims everything claimable now; (subscriber, seq) of each.
+    /// A claim from a fresh plan, as the broker makes one.
+    fn claim(
+        tx: &Transaction<'_>,
+        limit: usize,
+        now_ms: i64,
+        room: &BTreeMap<String, usize>,
+    ) -> rusqlite::Result<Vec<Claimed>> {
+        Plan::read(tx)?.claim(tx, limit, now_ms, room)
+    }
+
+    /// The wake-up after an empty claim, from a fresh plan.
+    fn next_due(
+        tx: &Transaction<'_>,
+        room: &BTreeMap<String, usize>,
+    ) -> rusqlite::Result<Option<i64>> {
+        Plan::read(tx)?.next_due(tx, room)
+    }
+
     fn claim_all(tx: &Transaction<'_>, now_ms: i64) -> Vec<(String, i64)> {
         claim(tx, 100, now_ms, &any())
             .expect("claim")

@@ -3,7 +3,7 @@
 //! dead-letter) what it did not.
 //!
 //! Which deliveries are due is the broker's business
-//! ([`cloudfn_events::store::claim`]): for the consumers in Spin's order,
+//! ([`cloudfn_events::store::Plan::claim`]): for the consumers in Spin's order,
 //! only the head message of their Redis address, to all of them at once;
 //! for a consumer with `concurrency` above 1, as many as it has room for.
 //! Every settled delivery wakes the dispatcher, since it may have made the
