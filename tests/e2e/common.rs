@@ -41,11 +41,15 @@ fn build_wasm(dir: &Path, args: &[&std::ffi::OsStr], what: &str) {
     build_for("wasm32-wasip2", dir, args, what)
 }
 
+/// The cargo running these tests (`CARGO`), or the one on the `PATH`.
+pub fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
+
 /// Runs `cargo build --release --target TARGET ARGS…` in `dir`, panicking with cargo's output on failure.
 fn build_for(target: &str, dir: &Path, args: &[&std::ffi::OsStr], what: &str) {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     run_ok(
-        Command::new(cargo)
+        cargo()
             .current_dir(dir)
             .args(["build", "--release", "--target", target])
             .args(args)

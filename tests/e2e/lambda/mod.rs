@@ -8,7 +8,9 @@
 
 mod scenarios;
 
-use crate::common::{CLOUDFN, Host, LogLines, Reply, repo_root, request, run_ok, shared_cache_dir};
+use crate::common::{
+    CLOUDFN, Host, LogLines, Reply, cargo, repo_root, request, run_ok, shared_cache_dir,
+};
 use crate::servers::{free_port, python_venv};
 use serde_json::Value;
 use std::net::{SocketAddr, TcpStream};
@@ -30,9 +32,8 @@ pub fn bootstrap() -> &'static Path {
             Some("debug") | None => "dev",
             Some(name) => name,
         };
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         run_ok(
-            Command::new(cargo)
+            cargo()
                 .current_dir(repo_root())
                 .args([
                     "build",
