@@ -6,7 +6,7 @@
 #
 # The end-to-end tests start real servers and a real browser from Debian's
 # packages (each on 127.0.0.1, a free port, a throwaway data directory):
-# Redis, PostgreSQL, mosquitto, Chromium; Python's venv for the tools they
+# Redis, PostgreSQL, MariaDB, mosquitto, Chromium; Python's venv for the tools they
 # take from PyPI (cargo-lambda's Lambda emulator, moto), Node.js and npm for
 # the browser tests. Missing packages are installed with apt-get, as root or
 # through sudo; without either the script prints the one line to run. With
@@ -19,6 +19,7 @@ missing=()
 command -v redis-server >/dev/null || missing+=(redis-server)
 command -v mosquitto >/dev/null || [ -x /usr/sbin/mosquitto ] || missing+=(mosquitto)
 compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
+command -v mariadb-install-db >/dev/null || missing+=(mariadb-server)
 # The web tier's browser tests: Debian's Chromium, with a font for its screenshots.
 [ -x /usr/bin/chromium ] || missing+=(chromium fonts-dejavu-core)
 command -v npm >/dev/null || missing+=(nodejs npm)

@@ -272,6 +272,70 @@ pub fn postgres() -> Postgres {
     }
 }
 
+/// A MariaDB server with `root` (no password) on 127.0.0.1 and an empty
+/// database `cloudfn`; `address` is its URL.
+pub struct Mariadb {
+    /// The server.
+    pub server: Server,
+    /// `mysql://root@127.0.0.1:PORT/cloudfn`.
+    pub address: String,
+}
+
+/// `mariadb-install-db` into a throwaway directory, then `mariadbd` on a
+/// free port (Debian's `mariadb-server`; about a second here).
+pub fn mariadb() -> Mariadb {
+    let dir = tempfile::tempdir().expect("mariadb dir");
+    let data = dir.path().join("data");
+    let status = Command::new("mariadb-install-db")
+        .arg(format!("--datadir={}", data.display()))
+        .args(["--auth-root-authentication-method=normal", "--skip-test-db"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap_or_else(|e| {
+            panic!(
+                "run mariadb-install-db (Debian's mariadb-server; scripts/test.sh installs it): {e}"
+            )
+        });
+    assert!(status.success(), "mariadb-install-db failed");
+    let init = dir.path().join("init.sql");
+    std::fs::write(&init, "CREATE DATABASE IF NOT EXISTS cloudfn;\n").expect("init.sql");
+    let port = free_port();
+    let path = |name: &str| dir.path().join(name).display().to_string();
+    let program = if Path::new("/usr/sbin/mariadbd").exists() {
+        "/usr/sbin/mariadbd"
+    } else {
+        "mariadbd"
+    };
+    let child = spawn(
+        program,
+        &[
+            "--no-defaults",
+            &format!("--datadir={}", data.display()),
+            "--user=root",
+            "--bind-address=127.0.0.1",
+            &format!("--port={port}"),
+            &format!("--socket={}", path("sock")),
+            &format!("--pid-file={}", path("pid")),
+            &format!("--init-file={}", init.display()),
+            "--skip-log-bin",
+            "--max-connections=300",
+        ],
+        dir.path(),
+    );
+    wait_for("mariadb", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    Mariadb {
+        address: format!("mysql://root@127.0.0.1:{port}/cloudfn"),
+        server: Server {
+            child,
+            port,
+            _dir: dir,
+        },
+    }
+}
+
 /// `mosquitto` listening on 127.0.0.1, anonymous clients allowed.
 pub fn mosquitto() -> Server {
     let dir = tempfile::tempdir().expect("mosquitto dir");

@@ -14,6 +14,7 @@ pub mod blob;
 pub mod handles;
 pub mod key_value;
 pub mod mqtt;
+pub mod mysql;
 pub mod outbound;
 pub mod postgres;
 pub mod redis;
@@ -209,6 +210,8 @@ services! {
     redis: redis::Redis,
     /// Outbound PostgreSQL (`allowed_outbound_hosts`).
     postgres: postgres::Postgres,
+    /// Outbound MySQL (`allowed_outbound_hosts`).
+    mysql: mysql::Mysql,
     /// Outbound MQTT (`allowed_outbound_hosts`).
     mqtt: mqtt::Mqtt,
     /// Outbound TCP and UDP through `wasi:sockets` (`allowed_outbound_hosts`).

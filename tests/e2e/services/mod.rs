@@ -6,6 +6,7 @@
 
 mod key_value;
 mod mqtt;
+mod mysql;
 mod postgres;
 mod redis;
 mod sockets;
