@@ -218,6 +218,14 @@ impl HostBuilder {
         self
     }
 
+    /// Opens the Cloud Drive to requests without credentials (the manifest's
+    /// `drive_anonymous`): the tests of the store itself (checksums, ranges,
+    /// events, backends) run on that shared drive; the per-user drive has its
+    /// own tests (`functions::accounts`).
+    pub fn anonymous_drive(self) -> Self {
+        self.env("SPIN_VARIABLE_DRIVE_ANONYMOUS", "true")
+    }
+
     /// Sets each of `vars` as [`Self::env`] does.
     pub fn envs<K: Into<String>, V: Into<String>>(
         self,

@@ -2,9 +2,14 @@
 //! into `cloudfn:blob/store` writers and readers into response bodies.
 
 use crate::http_face::{self, Action, Range, Reply};
+use crate::namespace::Namespace;
 use cloudevent::blob_created::{self, BlobCreated};
 use component_http::hex;
 use component_http::wasi::{RequestBody, header, method_name, request_target, send, start};
+use drive_users::auth;
+use drive_users::spin_db;
+use drive_users::sql::Sql;
+use drive_users::users::{self, Settings, User};
 use md5::{Digest, Md5};
 use wasip2::http::types::{IncomingRequest, ResponseOutparam};
 
@@ -30,24 +35,219 @@ impl exports::wasi::http::incoming_handler::Guest for BlobUpload {
     fn handle(request: IncomingRequest, out: ResponseOutparam) {
         let (path, query) = request_target(&request);
         let method = request.method();
-        let action = match http_face::action(method_name(&method), &path) {
+        let method = method_name(&method);
+        let headers = |name: &str| header(&request, name);
+        if let Some(secret) = path.strip_prefix("/s/") {
+            return share(out, method, secret, &query, &headers);
+        }
+        let action = match http_face::action(method, &path) {
             Ok(action) => action,
             Err(reply) => return send(out, reply),
         };
-        let headers = |name: &str| header(&request, name);
+        let owner = match Owner::of(method, &headers) {
+            Ok(owner) => owner,
+            Err(reply) => return send(out, reply),
+        };
+        let stored = |key: &str| {
+            owner
+                .namespace
+                .store_key(key)
+                .ok_or_else(|| store_error(&StoreError::NotFound))
+        };
         match action {
-            Action::List => send(out, list(&query)),
-            Action::Put(key) => put(&request, out, &key, &headers),
-            Action::Get(key) => get(out, &key, &headers, true),
-            Action::Head(key) => get(out, &key, &headers, false),
+            Action::List => send(out, list(&owner.namespace, &query)),
+            Action::Put(key) => match stored(&key) {
+                Ok(stored) => put(&request, out, &owner, &stored, &headers),
+                Err(reply) => send(out, reply),
+            },
+            Action::Get(key) | Action::Head(key) => match stored(&key) {
+                Ok(stored) => get(out, &stored, &headers, method == "GET"),
+                Err(reply) => send(out, reply),
+            },
             Action::Delete(key) => send(
                 out,
-                match store::delete(&key) {
-                    Ok(()) => Reply::new(204, "text/plain", Vec::new()),
-                    Err(e) => store_error(&e),
+                match stored(&key) {
+                    Ok(stored) => delete(&owner, &key, &stored),
+                    Err(reply) => reply,
                 },
             ),
         }
+    }
+}
+
+/// Who a request works for: a logged-in user (their namespace, their quota
+/// in the credentials database) or, when the manifest allows it, anyone.
+struct Owner {
+    namespace: Namespace,
+    quota: Option<Quota>,
+}
+
+/// A user's quota, kept in the credentials database.
+struct Quota {
+    db: Box<dyn Sql>,
+    settings: Settings,
+    user: User,
+}
+
+fn users_error(e: &users::Error) -> Reply {
+    Reply::error(e.status(), e.to_string())
+}
+
+impl Owner {
+    /// The request's owner from its credentials; `401` without them (unless
+    /// the variable `anonymous` is `true`), `403` for a cross-site write.
+    fn of(method: &str, headers: auth::Headers<'_>) -> Result<Self, Reply> {
+        let sent = auth::bearer(headers).is_some() || auth::session_cookie(headers).is_some();
+        let log_in = || {
+            Reply::error(
+                401,
+                "the drive is per user: log in (POST /account/login) or send Authorization: Bearer TOKEN",
+            )
+            .with_header("www-authenticate", "Bearer realm=\"cloudfn drive\"")
+        };
+        if !sent {
+            let anonymous = wasi::config0_2_0_rc_1::store::get("anonymous")
+                .ok()
+                .flatten()
+                .is_some_and(|v| v.trim() == "true");
+            return if anonymous {
+                Ok(Owner {
+                    namespace: Namespace::Anonymous,
+                    quota: None,
+                })
+            } else {
+                Err(log_in())
+            };
+        }
+        let settings = spin_db::settings().map_err(|e| Reply::error(500, e))?;
+        let db = spin_db::open().map_err(|e| Reply::error(500, e))?;
+        let authed = auth::authenticate(db.as_ref(), &settings, headers)
+            .map_err(|e| users_error(&e))?
+            .ok_or_else(log_in)?;
+        auth::check_cross_site(&authed, method, headers).map_err(|why| Reply::error(403, why))?;
+        Ok(Owner {
+            namespace: Namespace::user(&authed.user.id),
+            quota: Some(Quota {
+                db,
+                settings,
+                user: authed.user,
+            }),
+        })
+    }
+}
+
+/// Bytes of a user's quota held for an upload in flight: given back when
+/// dropped, unless the upload commits.
+struct Reservation<'a> {
+    quota: Option<&'a Quota>,
+    bytes: i64,
+}
+
+impl Reservation<'_> {
+    /// Makes sure `total` bytes are held, reserving what is missing.
+    fn hold(&mut self, total: u64) -> Result<(), Reply> {
+        let total = i64::try_from(total).unwrap_or(i64::MAX);
+        let Some(q) = self.quota else {
+            return Ok(());
+        };
+        if total > self.bytes {
+            users::reserve(q.db.as_ref(), &q.settings, &q.user, total - self.bytes)
+                .map_err(|e| users_error(&e))?;
+            self.bytes = total;
+        }
+        Ok(())
+    }
+
+    /// Records the stored file: its `size` stays used, the file it replaced
+    /// is given back.
+    fn commit(mut self, key: &str, size: u64) -> Result<(), Reply> {
+        let Some(q) = self.quota else {
+            return Ok(());
+        };
+        let size = i64::try_from(size).unwrap_or(i64::MAX);
+        self.hold(size as u64)?;
+        let extra = self.bytes - size;
+        self.bytes = 0;
+        users::commit_file(q.db.as_ref(), &q.user.id, key, size)
+            .and_then(|()| users::release(q.db.as_ref(), &q.user.id, extra))
+            .map_err(|e| users_error(&e))
+    }
+}
+
+impl Drop for Reservation<'_> {
+    fn drop(&mut self) {
+        if let Some(q) = self.quota
+            && self.bytes > 0
+        {
+            let _ = users::release(q.db.as_ref(), &q.user.id, self.bytes);
+        }
+    }
+}
+
+fn delete(owner: &Owner, key: &str, stored: &str) -> Reply {
+    let deleted = store::delete(stored);
+    let forgotten = match &owner.quota {
+        Some(q) => match users::remove_file(q.db.as_ref(), &q.user.id, stored) {
+            Ok(had) => had,
+            Err(e) => return users_error(&e),
+        },
+        None => false,
+    };
+    match deleted {
+        Ok(()) => Reply::new(204, "text/plain", Vec::new()),
+        Err(StoreError::NotFound) if forgotten => Reply::new(204, "text/plain", Vec::new()),
+        Err(e) => store_error(&e).with_header("x-key", key.to_owned()),
+    }
+}
+
+/// `GET`/`HEAD /s/{secret}`: the shared file, to anyone holding the link
+/// (and its password, as `X-Share-Password` or `?password=`); an unknown,
+/// revoked, expired or used-up link is `404`. Each `GET` uses a download.
+fn share(
+    out: ResponseOutparam,
+    method: &str,
+    secret: &str,
+    query: &str,
+    headers: &dyn Fn(&str) -> Option<String>,
+) {
+    if method != "GET" && method != "HEAD" {
+        return send(
+            out,
+            Reply::error(405, "a share link is read with GET or HEAD")
+                .with_header("allow", "GET, HEAD"),
+        );
+    }
+    let password = headers("x-share-password").or_else(|| {
+        component_http::query::pairs(query)
+            .flatten()
+            .find_map(|(k, v)| (k == "password").then_some(v))
+    });
+    let db = match spin_db::open() {
+        Ok(db) => db,
+        Err(e) => return send(out, Reply::error(500, e)),
+    };
+    match users::open_share(db.as_ref(), secret, password.as_deref(), method == "GET") {
+        Ok((user_id, key)) => {
+            let stored = Namespace::user(&user_id)
+                .store_key(&key)
+                .unwrap_or_default();
+            get(out, &stored, headers, method == "GET");
+        }
+        Err(users::ShareRefusal::Gone) => send(
+            out,
+            Reply::error(
+                404,
+                "no such share link (it may have been revoked, expired or used up)",
+            ),
+        ),
+        Err(users::ShareRefusal::Password) => send(
+            out,
+            Reply::error(
+                401,
+                "this share link needs its password: send it as X-Share-Password or ?password=",
+            )
+            .with_header("www-authenticate", "Share-Password"),
+        ),
     }
 }
 
@@ -78,9 +278,9 @@ fn store_error(error: &StoreError) -> Reply {
     }
 }
 
-fn metadata_json(m: &Metadata) -> serde_json::Value {
+fn metadata_json(m: &Metadata, key: &str) -> serde_json::Value {
     serde_json::json!({
-        "key": m.key,
+        "key": key,
         "size": m.size,
         "content_type": m.content_type,
         "sha256": m.sha256,
@@ -104,17 +304,34 @@ fn max_size() -> Result<u64, Reply> {
     }
 }
 
-fn list(query: &str) -> Reply {
+fn list(namespace: &Namespace, query: &str) -> Reply {
     let q = match http_face::list_query(query) {
         Ok(q) => q,
         Err(reply) => return reply,
     };
-    match store::list(&q.prefix, q.start_after.as_deref(), q.limit) {
+    let Some(prefix) = namespace.store_key(&q.prefix) else {
+        return Reply::json(
+            200,
+            &serde_json::json!({ "items": [], "next_start_after": null }),
+        );
+    };
+    let start_after = q
+        .start_after
+        .as_deref()
+        .and_then(|s| namespace.store_key(s));
+    match store::list(&prefix, start_after.as_deref(), q.limit) {
         Ok(page) => Reply::json(
             200,
             &serde_json::json!({
-                "items": page.items.iter().map(metadata_json).collect::<Vec<_>>(),
-                "next_start_after": page.next_start_after,
+                "items": page
+                    .items
+                    .iter()
+                    .filter_map(|m| Some(metadata_json(m, namespace.visible_key(&m.key)?)))
+                    .collect::<Vec<_>>(),
+                "next_start_after": page
+                    .next_start_after
+                    .as_deref()
+                    .and_then(|k| namespace.visible_key(k)),
             }),
         ),
         Err(e) => store_error(&e),
@@ -124,17 +341,26 @@ fn list(query: &str) -> Reply {
 fn put(
     request: &IncomingRequest,
     out: ResponseOutparam,
+    owner: &Owner,
     key: &str,
     header: &dyn Fn(&str) -> Option<String>,
 ) {
+    let mut reservation = Reservation {
+        quota: owner.quota.as_ref(),
+        bytes: 0,
+    };
     let limit = match max_size() {
         Ok(limit) => limit,
         Err(reply) => return send(out, reply),
     };
-    if let Some(length) = header("content-length").and_then(|v| v.trim().parse::<u64>().ok())
-        && length > limit
-    {
-        return send(out, store_error(&StoreError::TooLarge(limit)));
+    if let Some(length) = header("content-length").and_then(|v| v.trim().parse::<u64>().ok()) {
+        if length > limit {
+            return send(out, store_error(&StoreError::TooLarge(limit)));
+        }
+        // The whole upload is held against the quota before a byte is stored.
+        if let Err(reply) = reservation.hold(length) {
+            return send(out, reply);
+        }
     }
     let expected_sha256 = match http_face::expected_sha256(
         header("x-checksum-sha256").as_deref(),
@@ -162,9 +388,16 @@ fn put(
         Err(reply) => return send(out, reply),
     };
     let mut md5 = expected_md5.map(|_| Md5::new());
+    let mut received: u64 = 0;
     loop {
         match body.chunk(CHUNK) {
             Ok(Some(chunk)) => {
+                received += chunk.len() as u64;
+                // A body of unknown length is held as it arrives.
+                if let Err(reply) = reservation.hold(received) {
+                    store::Writer::abort(writer);
+                    return send(out, reply);
+                }
                 if let Some(md5) = md5.as_mut() {
                     md5.update(&chunk);
                 }
@@ -197,11 +430,15 @@ fn put(
             );
         }
     }
+    let visible = owner.namespace.visible_key(key).unwrap_or(key).to_owned();
     match store::Writer::finish(writer, expected_sha256.as_deref()) {
         Ok(meta) => send(
             out,
-            match announce(&meta) {
-                Ok(()) => Reply::json(201, &metadata_json(&meta))
+            match reservation
+                .commit(&meta.key, meta.size)
+                .and_then(|()| announce(&meta))
+            {
+                Ok(()) => Reply::json(201, &metadata_json(&meta, &visible))
                     .with_header("etag", http_face::etag(&meta.sha256))
                     .with_header("x-checksum-sha256", meta.sha256.clone()),
                 Err(reply) => reply,

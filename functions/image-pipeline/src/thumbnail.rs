@@ -20,10 +20,19 @@ pub const QUALITY: u8 = 80;
 /// The content type thumbnails are stored with.
 pub const CONTENT_TYPE: &str = "image/jpeg";
 
-/// The key of the thumbnail of the blob `key`: `thumbnails/<key>.jpg`, or
-/// `None` when `key` is itself under [`PREFIX`].
+/// Each Cloud Drive user's files live under this prefix and their id
+/// (`users/<id>/…`); a user's thumbnails stay in their own namespace.
+pub const USERS: &str = "users/";
+
+/// The key of the thumbnail of the blob `key`: `thumbnails/<key>.jpg`
+/// (`users/<id>/thumbnails/<key>.jpg` for a user's file), or `None` when
+/// `key` is itself under [`PREFIX`] there.
 pub fn key_for(key: &str) -> Option<String> {
-    (!key.starts_with(PREFIX)).then(|| format!("{PREFIX}{key}.jpg"))
+    let (namespace, rest) = match key.strip_prefix(USERS).and_then(|k| k.split_once('/')) {
+        Some((id, rest)) => (&key[..USERS.len() + id.len() + 1], rest),
+        None => ("", key),
+    };
+    (!rest.starts_with(PREFIX)).then(|| format!("{namespace}{PREFIX}{rest}.jpg"))
 }
 
 /// Whether the first bytes of a blob are those of an image the pipeline
@@ -72,6 +81,12 @@ mod tests {
             Some("thumbnails/photos/cat.png.jpg")
         );
         assert_eq!(key_for("thumbnails/photos/cat.png.jpg"), None);
+        assert_eq!(
+            key_for("users/0a1b/photos/cat.png").as_deref(),
+            Some("users/0a1b/thumbnails/photos/cat.png.jpg"),
+            "a user's thumbnail stays in their namespace"
+        );
+        assert_eq!(key_for("users/0a1b/thumbnails/cat.png.jpg"), None);
         assert_eq!(
             key_for("thumbnailsx").as_deref(),
             Some("thumbnails/thumbnailsx.jpg")

@@ -12,6 +12,7 @@ use std::time::Duration;
 
 fn host(data: &Path) -> Host {
     HostBuilder::product()
+        .anonymous_drive()
         .arg("--data-dir")
         .arg(data.display().to_string())
         .start()
@@ -271,6 +272,7 @@ fn blob_upload_key_rules() {
 fn blob_upload_size_limit_leaves_nothing_half_written() {
     let data = tempfile::tempdir().expect("data dir");
     let host = HostBuilder::product()
+        .anonymous_drive()
         .arg("--data-dir")
         .arg(data.path().display().to_string())
         .env("SPIN_VARIABLE_BLOB_MAX_SIZE", "1000")
@@ -719,6 +721,7 @@ fn blob_upload_on_the_s3_backend_against_a_real_s3_server() {
     std::fs::create_dir(root.path().join("drive")).expect("bucket");
     let s3 = s3_server(root.path(), "cloudfn", "cloudfn-secret");
     let host = HostBuilder::product()
+        .anonymous_drive()
         .arg("--blob-store")
         .arg("s3://drive")
         .env("AWS_ENDPOINT", format!("http://{s3}"))

@@ -9,6 +9,7 @@ use image::{DynamicImage, GenericImageView, ImageFormat, RgbImage};
 
 fn host(data: &std::path::Path) -> Host {
     HostBuilder::product()
+        .anonymous_drive()
         .arg("--data-dir")
         .arg(data.display().to_string())
         .start()
@@ -121,6 +122,7 @@ fn an_upload_whose_event_cannot_be_published_answers_503_and_keeps_the_blob() {
     let data = tempfile::tempdir().expect("tempdir");
     // An address the component's allowed_outbound_hosts does not grant.
     let host = HostBuilder::product()
+        .anonymous_drive()
         .arg("--data-dir")
         .arg(data.path().display().to_string())
         .env(

@@ -1,6 +1,7 @@
 //! One module per product function (`tests/e2e/functions/<component>.rs`),
 //! each driving the component of the root `spin.toml` end to end.
 
+mod accounts;
 mod blob_upload;
 mod image_filter;
 mod image_thumbnail;

@@ -40,7 +40,7 @@ fn browser_tests() -> PathBuf {
 
 #[test]
 fn web_pages_are_served_beside_the_functions_with_caching_and_gzip() {
-    let host = HostBuilder::product().start();
+    let host = HostBuilder::product().anonymous_drive().start();
     let home = host.get("/");
     assert_eq!(home.status, 200);
     assert_eq!(
@@ -96,7 +96,7 @@ fn web_pages_are_served_beside_the_functions_with_caching_and_gzip() {
 fn every_page_works_in_a_real_browser() {
     let chromium = chromium();
     let dir = browser_tests();
-    let host = HostBuilder::product().start();
+    let host = HostBuilder::product().anonymous_drive().start();
     let screenshots = repo_root().join("target/browser-screenshots");
     // Only this run's screenshots count.
     let _ = std::fs::remove_dir_all(&screenshots);

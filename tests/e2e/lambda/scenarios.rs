@@ -38,6 +38,7 @@ fn s3() -> (tempfile::TempDir, SocketAddr) {
 /// `cloudfn up` on the product manifest, its blobs under `s3://drive/up`.
 fn local_host(s3: SocketAddr) -> Host {
     HostBuilder::product()
+        .anonymous_drive()
         .arg("--blob-store")
         .arg("s3://drive/up")
         .envs(s3_env(s3))
@@ -50,6 +51,7 @@ fn local_host(s3: SocketAddr) -> Host {
 fn lambda_host(s3: SocketAddr) -> LambdaHost {
     LambdaBuilder::manifest(product_manifest())
         .env("CLOUDFN_BLOB_STORE", "s3://drive/lambda")
+        .env("SPIN_VARIABLE_DRIVE_ANONYMOUS", "true")
         .env("SPIN_VARIABLE_STORAGE_EVENTS_ADDRESS", "")
         .envs(s3_env(s3))
         .start()
