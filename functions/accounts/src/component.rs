@@ -5,6 +5,7 @@ use crate::request::{Fields, MAX_BODY};
 use component_http::Reply;
 use component_http::wasi::{RequestBody, header, method_name, request_target, send};
 use drive_users::auth::{self, Authed, Via};
+use drive_users::namespace::user_key;
 use drive_users::spin_db;
 use drive_users::sql::Sql;
 use drive_users::users::{self, Error, Settings};
@@ -29,14 +30,7 @@ impl exports::wasi::http::incoming_handler::Guest for Accounts {
 export!(Accounts);
 
 fn error(e: Error) -> Reply {
-    let status = e.status();
-    let reply = Reply::error(status, e.to_string());
-    match e {
-        Error::Throttled { retry_after } => {
-            reply.with_header("retry-after", retry_after.to_string())
-        }
-        _ => reply,
-    }
+    e.reply()
 }
 
 fn respond(request: &IncomingRequest) -> Reply {
@@ -136,12 +130,9 @@ impl Ctx<'_> {
 
     /// Login CSRF: a browser's login or registration must come from this site.
     fn same_site(&self) -> Result<(), Reply> {
-        match ((self.headers)("origin"), auth::own_origin(self.headers)) {
-            (Some(origin), Some(own)) if origin.trim() != own => Err(Reply::error(
-                403,
-                format!("cross-site request refused: Origin {origin} is not this site ({own})"),
-            )),
-            _ => Ok(()),
+        match auth::foreign_origin(self.headers) {
+            Some(why) => Err(Reply::error(403, why)),
+            None => Ok(()),
         }
     }
 
@@ -243,7 +234,7 @@ impl Ctx<'_> {
             ));
         }
         // The files first: a failure leaves the account to try again.
-        let prefix = format!("users/{}/", a.user.id);
+        let prefix = user_key(&a.user.id, "");
         loop {
             let page = store::list(&prefix, None, 1000)
                 .map_err(|e| Reply::error(500, format!("listing the account's files: {e:?}")))?;
@@ -282,7 +273,7 @@ impl Ctx<'_> {
             max_downloads: f.number("max_downloads")?,
         };
         let key = f.required("key")?;
-        let stored = format!("users/{}/{key}", a.user.id);
+        let stored = user_key(&a.user.id, key);
         match store::stat(&stored) {
             Ok(_) => {}
             Err(

@@ -2,11 +2,11 @@
 //! into `cloudfn:blob/store` writers and readers into response bodies.
 
 use crate::http_face::{self, Action, Range, Reply};
-use crate::namespace::Namespace;
 use cloudevent::blob_created::{self, BlobCreated};
 use component_http::hex;
 use component_http::wasi::{RequestBody, header, method_name, request_target, send, start};
 use drive_users::auth;
+use drive_users::namespace::{Namespace, user_key};
 use drive_users::spin_db;
 use drive_users::sql::Sql;
 use drive_users::users::{self, Settings, User};
@@ -67,7 +67,7 @@ impl exports::wasi::http::incoming_handler::Guest for BlobUpload {
             Action::Delete(key) => send(
                 out,
                 match stored(&key) {
-                    Ok(stored) => delete(&owner, &key, &stored),
+                    Ok(stored) => delete(&owner, &stored),
                     Err(reply) => reply,
                 },
             ),
@@ -87,10 +87,6 @@ struct Quota {
     db: Box<dyn Sql>,
     settings: Settings,
     user: User,
-}
-
-fn users_error(e: &users::Error) -> Reply {
-    Reply::error(e.status(), e.to_string())
 }
 
 impl Owner {
@@ -122,7 +118,7 @@ impl Owner {
         let settings = spin_db::settings().map_err(|e| Reply::error(500, e))?;
         let db = spin_db::open().map_err(|e| Reply::error(500, e))?;
         let authed = auth::authenticate(db.as_ref(), &settings, headers)
-            .map_err(|e| users_error(&e))?
+            .map_err(|e| e.reply())?
             .ok_or_else(log_in)?;
         auth::check_cross_site(&authed, method, headers).map_err(|why| Reply::error(403, why))?;
         Ok(Owner {
@@ -152,7 +148,7 @@ impl Reservation<'_> {
         };
         if total > self.bytes {
             users::reserve(q.db.as_ref(), &q.settings, &q.user, total - self.bytes)
-                .map_err(|e| users_error(&e))?;
+                .map_err(|e| e.reply())?;
             self.bytes = total;
         }
         Ok(())
@@ -164,13 +160,13 @@ impl Reservation<'_> {
         let Some(q) = self.quota else {
             return Ok(());
         };
+        self.hold(size)?;
         let size = i64::try_from(size).unwrap_or(i64::MAX);
-        self.hold(size as u64)?;
         let extra = self.bytes - size;
         self.bytes = 0;
         users::commit_file(q.db.as_ref(), &q.user.id, key, size)
             .and_then(|()| users::release(q.db.as_ref(), &q.user.id, extra))
-            .map_err(|e| users_error(&e))
+            .map_err(|e| e.reply())
     }
 }
 
@@ -184,19 +180,19 @@ impl Drop for Reservation<'_> {
     }
 }
 
-fn delete(owner: &Owner, key: &str, stored: &str) -> Reply {
+fn delete(owner: &Owner, stored: &str) -> Reply {
     let deleted = store::delete(stored);
     let forgotten = match &owner.quota {
         Some(q) => match users::remove_file(q.db.as_ref(), &q.user.id, stored) {
             Ok(had) => had,
-            Err(e) => return users_error(&e),
+            Err(e) => return e.reply(),
         },
         None => false,
     };
     match deleted {
         Ok(()) => Reply::new(204, "text/plain", Vec::new()),
         Err(StoreError::NotFound) if forgotten => Reply::new(204, "text/plain", Vec::new()),
-        Err(e) => store_error(&e).with_header("x-key", key.to_owned()),
+        Err(e) => store_error(&e),
     }
 }
 
@@ -228,10 +224,7 @@ fn share(
     };
     match users::open_share(db.as_ref(), secret, password.as_deref(), method == "GET") {
         Ok((user_id, key)) => {
-            let stored = Namespace::user(&user_id)
-                .store_key(&key)
-                .unwrap_or_default();
-            get(out, &stored, headers, method == "GET");
+            get(out, &user_key(&user_id, &key), headers, method == "GET");
         }
         Err(users::ShareRefusal::Gone) => send(
             out,

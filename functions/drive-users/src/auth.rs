@@ -117,6 +117,19 @@ pub fn clear_cookie(headers: Headers<'_>) -> String {
     set_cookie("", 0, headers)
 }
 
+/// Why the request's `Origin` is not this site, when it sends one that is
+/// not (browsers send it on every cross-site write).
+pub fn foreign_origin(headers: Headers<'_>) -> Option<String> {
+    let origin = headers("origin")?;
+    let own = own_origin(headers);
+    (own.as_deref() != Some(origin.trim())).then(|| {
+        format!(
+            "cross-site request refused: Origin {origin} is not this site ({})",
+            own.unwrap_or_default()
+        )
+    })
+}
+
 /// Whether `method` changes state.
 pub fn is_write(method: &str) -> bool {
     !matches!(method, "GET" | "HEAD" | "OPTIONS")
@@ -137,14 +150,12 @@ pub fn check_cross_site(authed: &Authed, method: &str, headers: Headers<'_>) -> 
     {
         return Ok(());
     }
-    let own = own_origin(headers);
-    match headers("origin") {
-        Some(origin) if own.as_deref() == Some(origin.trim()) => Ok(()),
-        Some(origin) => Err(format!(
-            "cross-site request refused: Origin {origin} is not this site ({}); a request authenticated by the session cookie must come from this site or carry the session's X-CSRF-Token",
-            own.unwrap_or_default()
+    match (headers("origin"), foreign_origin(headers)) {
+        (Some(_), None) => Ok(()),
+        (Some(_), Some(why)) => Err(format!(
+            "{why}; a request authenticated by the session cookie must come from this site or carry the session's X-CSRF-Token"
         )),
-        None => Err(
+        (None, _) => Err(
             "cross-site request refused: no Origin header; a state-changing request authenticated by the session cookie must carry a matching Origin or the session's X-CSRF-Token"
                 .into(),
         ),

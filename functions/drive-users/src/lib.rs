@@ -5,12 +5,14 @@
 //! [`schema`]), and the operations on it ([`users`]): accounts, sessions,
 //! API tokens, login throttling, quotas and share links. [`auth`] reads a
 //! request's credentials (session cookie or `Authorization: Bearer`) and
-//! applies the cross-site rule to cookie-authenticated writes.
+//! applies the cross-site rule to cookie-authenticated writes;
+//! [`namespace`] is where each user's files live in the blob store.
 //!
 //! Everything here is plain Rust over the [`sql::Sql`] trait, tested
 //! natively against SQLite; [`spin_db`] binds it to the component's imports.
 
 pub mod auth;
+pub mod namespace;
 pub mod password;
 pub mod schema;
 pub mod sql;

@@ -90,6 +90,18 @@ impl Error {
             Error::OverQuota { .. } => 507,
         }
     }
+
+    /// The reply a client gets: the status, the words, and `Retry-After`
+    /// when throttled.
+    pub fn reply(&self) -> component_http::Reply {
+        let reply = component_http::Reply::error(self.status(), self.to_string());
+        match self {
+            Error::Throttled { retry_after } => {
+                reply.with_header("retry-after", retry_after.to_string())
+            }
+            _ => reply,
+        }
+    }
 }
 
 type Result<T> = std::result::Result<T, Error>;
@@ -229,25 +241,17 @@ pub fn register(db: &dyn Sql, settings: &Settings, r: &Registration<'_>) -> Resu
     let display_name = r.display_name.map(str::trim).unwrap_or(username);
     check_display_name(display_name)?;
     password::check(r.password).map_err(weak)?;
+    let email_key = email.map(name_key);
+    for key in std::iter::once(name_key(username)).chain(email_key.clone()) {
+        if is_taken(db, &key, "")? {
+            return Err(Error::Taken(
+                "that username or email is already registered".into(),
+            ));
+        }
+    }
     let hash = password::hash(r.password).map_err(internal)?;
     let id = token::id().map_err(internal)?;
     let now = crate::now();
-    let email_key = email.map(name_key);
-    // A name may not be another account's email, nor an email another's name.
-    let clash = db.query(
-        "SELECT 1 FROM drive_users WHERE username_key = ? OR email_key = ? OR username_key = ? OR email_key = ?",
-        &[
-            name_key(username).into(),
-            name_key(username).into(),
-            email_key.clone().into(),
-            email_key.clone().into(),
-        ],
-    )?;
-    if !clash.is_empty() {
-        return Err(Error::Taken(
-            "that username or email is already registered".into(),
-        ));
-    }
     match db.execute(
         "INSERT INTO drive_users (id, username, username_key, email, email_key, display_name, password_hash, created)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -271,6 +275,17 @@ pub fn register(db: &dyn Sql, settings: &Settings, r: &Registration<'_>) -> Resu
         Err(e) => return Err(e.into()),
     }
     user(db, settings, &id)?.ok_or_else(|| Error::Internal("the new account vanished".into()))
+}
+
+/// Whether `key` (a lowercased name or email) is another account's name or
+/// email: a name may not be another account's email, nor an email another's
+/// name. `except` is the asking account's id.
+fn is_taken(db: &dyn Sql, key: &str, except: &str) -> Result<bool> {
+    let rows = db.query(
+        "SELECT 1 FROM drive_users WHERE (username_key = ? OR email_key = ?) AND id <> ?",
+        &[key.into(), key.into(), except.into()],
+    )?;
+    Ok(!rows.is_empty())
 }
 
 /// The account `id`.
@@ -512,11 +527,7 @@ pub fn update_profile(
         let email = email.map(str::trim).filter(|e| !e.is_empty());
         if let Some(e) = email {
             check_email(e)?;
-            let clash = db.query(
-                "SELECT 1 FROM drive_users WHERE (username_key = ? OR email_key = ?) AND id <> ?",
-                &[name_key(e).into(), name_key(e).into(), user_id.into()],
-            )?;
-            if !clash.is_empty() {
+            if is_taken(db, &name_key(e), user_id)? {
                 return Err(Error::Taken("that email is already registered".into()));
             }
         }
@@ -628,16 +639,21 @@ pub fn list_tokens(db: &dyn Sql, user_id: &str) -> Result<serde_json::Value> {
         .collect())
 }
 
-/// Revokes one of the user's tokens.
-pub fn revoke_token(db: &dyn Sql, user_id: &str, id: &str) -> Result<()> {
+/// Deletes the row `id` of `table` if it is `user_id`'s; `NotFound(missing)` otherwise.
+fn delete_owned(db: &dyn Sql, table: &str, user_id: &str, id: &str, missing: &str) -> Result<()> {
     let n = db.execute(
-        "DELETE FROM drive_tokens WHERE id = ? AND user_id = ?",
+        &format!("DELETE FROM {table} WHERE id = ? AND user_id = ?"),
         &[id.into(), user_id.into()],
     )?;
     if n == 0 {
-        return Err(Error::NotFound("no such token".into()));
+        return Err(Error::NotFound(missing.into()));
     }
     Ok(())
+}
+
+/// Revokes one of the user's tokens.
+pub fn revoke_token(db: &dyn Sql, user_id: &str, id: &str) -> Result<()> {
+    delete_owned(db, "drive_tokens", user_id, id, "no such token")
 }
 
 /// Reserves `size` bytes of the user's quota for an upload, or refuses it.
@@ -815,14 +831,7 @@ pub fn list_shares(db: &dyn Sql, user_id: &str) -> Result<serde_json::Value> {
 
 /// Revokes one of the user's share links.
 pub fn revoke_share(db: &dyn Sql, user_id: &str, id: &str) -> Result<()> {
-    let n = db.execute(
-        "DELETE FROM drive_shares WHERE id = ? AND user_id = ?",
-        &[id.into(), user_id.into()],
-    )?;
-    if n == 0 {
-        return Err(Error::NotFound("no such share link".into()));
-    }
-    Ok(())
+    delete_owned(db, "drive_shares", user_id, id, "no such share link")
 }
 
 /// Why a share link does not open.

@@ -21,7 +21,8 @@ pub const QUALITY: u8 = 80;
 pub const CONTENT_TYPE: &str = "image/jpeg";
 
 /// Each Cloud Drive user's files live under this prefix and their id
-/// (`users/<id>/…`); a user's thumbnails stay in their own namespace.
+/// (`users/<id>/…`, the layout of `drive_users::namespace`, a crate too
+/// heavy to pull in here); a user's thumbnails stay in their own namespace.
 pub const USERS: &str = "users/";
 
 /// The key of the thumbnail of the blob `key`: `thumbnails/<key>.jpg`

@@ -7,6 +7,12 @@
 /// The store prefix of every user's namespace.
 pub const USERS: &str = "users/";
 
+/// The store key of `key` in user `id`'s namespace (`""`: the prefix of
+/// all their files).
+pub fn user_key(id: &str, key: &str) -> String {
+    format!("{USERS}{id}/{key}")
+}
+
 /// The namespace a request works in.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Namespace {
@@ -19,7 +25,7 @@ pub enum Namespace {
 impl Namespace {
     /// The namespace of user `id`.
     pub fn user(id: &str) -> Self {
-        Namespace::User(format!("{USERS}{id}/"))
+        Namespace::User(user_key(id, ""))
     }
 
     fn prefix(&self) -> &str {
@@ -67,6 +73,7 @@ mod tests {
             ann.store_key("users/ffff/x").as_deref(),
             Some("users/0a1b/users/ffff/x")
         );
+        assert_eq!(user_key("0a1b", "photo.jpg"), "users/0a1b/photo.jpg");
         let anyone = Namespace::Anonymous;
         assert_eq!(anyone.store_key("photo.jpg").as_deref(), Some("photo.jpg"));
         assert_eq!(anyone.store_key("users/0a1b/photo.jpg"), None);
