@@ -5,18 +5,20 @@
 //! label is `access-denied`, and a listed label no database defines stops the
 //! component from loading. `default` is built in: `sqlite_db.db` in the data
 //! directory; the runtime config defines others. Every `open` is a
-//! connection of its own (so a guest's transaction is its own), closed when
-//! the guest drops it or its instance ends. Statements run on tokio's
+//! connection of its own (so a guest's transaction is its own), given back
+//! when the guest drops it or its instance ends: the [`pool`] keeps those a
+//! guest left as fresh as new for the next `open`. Statements run on tokio's
 //! blocking pool ([`super::blocking`]) with their parameters bound, never interpolated; a bad
 //! statement is the interface's `io` error with SQLite's message.
 
+mod pool;
 mod wit;
 
 use super::{GrantContext, HasService, Service, ServiceConfig};
 use crate::handles::OpenHandles;
+use pool::{Pool, Pooled};
 use rusqlite::types::Value;
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::PathBuf;
 use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use wasmtime::component::Linker;
 
@@ -54,22 +56,54 @@ pub struct Rows {
     pub rows: Vec<Vec<Value>>,
 }
 
-/// One open connection (the guest's `connection` resource).
+/// One open connection (the guest's `connection` resource), leased from
+/// its database's [`Pool`] and given back when the guest closes it.
 #[derive(Debug, Clone)]
 pub struct Connection {
-    inner: Arc<Mutex<rusqlite::Connection>>,
+    lease: Arc<Mutex<Lease>>,
+}
+
+#[derive(Debug)]
+struct Lease {
+    pooled: Option<Pooled>,
+    pool: Arc<Pool>,
+    /// Whether the guest ran a statement on this lease yet.
+    ran: bool,
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if let Some(pooled) = self.pooled.take() {
+            self.pool.give_back(pooled);
+        }
+    }
 }
 
 impl Connection {
-    /// Opens `path`, creating it if needed.
-    fn open(path: &std::path::Path) -> Result<Self, SqliteError> {
-        if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| SqliteError::Io(format!("{}: {e}", dir.display())))?;
-        }
-        let connection = cloudfn_sqlite_file::open(path).map_err(sql_error)?;
+    /// A connection to `pool`'s database: an idle one, else a new one
+    /// (creating the file and its directory if needed).
+    async fn lease(pool: &Arc<Pool>) -> Result<Self, SqliteError> {
+        let pooled = match pool.take() {
+            Some(pooled) => pooled,
+            None => {
+                let opening = pool.clone();
+                super::blocking(move || {
+                    if let Some(dir) = opening.path().parent() {
+                        std::fs::create_dir_all(dir)
+                            .map_err(|e| SqliteError::Io(format!("{}: {e}", dir.display())))?;
+                    }
+                    opening.open().map_err(sql_error)
+                })
+                .await
+                .map_err(SqliteError::Io)??
+            }
+        };
         Ok(Self {
-            inner: Arc::new(Mutex::new(connection)),
+            lease: Arc::new(Mutex::new(Lease {
+                pooled: Some(pooled),
+                pool: pool.clone(),
+                ran: false,
+            })),
         })
     }
 
@@ -78,54 +112,90 @@ impl Connection {
         &self,
         f: impl FnOnce(&mut rusqlite::Connection) -> Result<R, SqliteError> + Send + 'static,
     ) -> Result<R, SqliteError> {
-        let inner = self.inner.clone();
-        super::blocking(move || f(&mut inner.lock().unwrap_or_else(PoisonError::into_inner)))
-            .await
-            .map_err(SqliteError::Io)?
+        let lease = self.lease.clone();
+        super::blocking(move || {
+            let mut lease = lease.lock().unwrap_or_else(PoisonError::into_inner);
+            lease.ran = true;
+            match lease.pooled.as_mut() {
+                Some(pooled) => f(pooled.connection()),
+                None => Err(SqliteError::Io("the connection is closed".into())),
+            }
+        })
+        .await
+        .map_err(SqliteError::Io)?
     }
 
-    /// Runs one statement with `parameters` bound to `?1`, `?2`, …
+    /// Reads a counter of the connection, zero before the lease's first
+    /// statement (as on a new connection).
+    fn counter<R: Default>(&self, read: impl FnOnce(&rusqlite::Connection) -> R) -> R {
+        let mut lease = self.lease.lock().unwrap_or_else(PoisonError::into_inner);
+        match (lease.ran, lease.pooled.as_mut()) {
+            (true, Some(pooled)) => read(pooled.connection()),
+            _ => R::default(),
+        }
+    }
+
+    /// Runs one statement with `parameters` bound to `?1`, `?2`, …: a quick
+    /// read in place ([`Pooled::quick`]), anything else on the blocking pool.
     pub async fn execute(
         &self,
         statement: String,
         parameters: Vec<Value>,
     ) -> Result<Rows, SqliteError> {
-        self.run(move |c| {
-            let mut stmt = c.prepare(&statement).map_err(sql_error)?;
-            let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
-            let mut rows = stmt
-                .query(rusqlite::params_from_iter(parameters))
-                .map_err(sql_error)?;
-            let mut out = Vec::new();
-            let mut bytes = 0usize;
-            while let Some(row) = rows.next().map_err(sql_error)? {
-                let values = (0..columns.len())
-                    .map(|i| row.get::<_, Value>(i))
-                    .collect::<Result<Vec<_>, _>>()
-                    .map_err(sql_error)?;
-                bytes += values.iter().map(value_size).sum::<usize>();
-                if bytes > MAX_RESULT_BYTES {
-                    return Err(SqliteError::Io(format!(
-                        "the query result exceeds the host's limit of {} MiB; select fewer rows",
-                        MAX_RESULT_BYTES >> 20
-                    )));
-                }
-                out.push(values);
-            }
-            Ok(Rows { columns, rows: out })
-        })
-        .await
+        if let Some(done) = self.quick(&statement, &parameters) {
+            return done;
+        }
+        self.run(move |c| query(c, &statement, &parameters).map_err(sql_error)?)
+            .await
+    }
+
+    fn quick(&self, statement: &str, parameters: &[Value]) -> Option<Result<Rows, SqliteError>> {
+        let mut lease = self.lease.try_lock().ok()?;
+        let done = lease
+            .pooled
+            .as_mut()?
+            .quick(statement, |c| query(c, statement, parameters))?;
+        lease.ran = true;
+        Some(done.map_err(sql_error).and_then(|rows| rows))
     }
 
     /// The rowid of the last insert on this connection.
     pub async fn last_insert_rowid(&self) -> Result<i64, SqliteError> {
-        self.run(|c| Ok(c.last_insert_rowid())).await
+        Ok(self.counter(rusqlite::Connection::last_insert_rowid))
     }
 
     /// Rows changed by the last statement on this connection.
     pub async fn changes(&self) -> Result<u64, SqliteError> {
-        self.run(|c| Ok(c.changes())).await
+        Ok(self.counter(rusqlite::Connection::changes))
     }
+}
+
+/// Runs `statement` on `c`, collecting its rows up to [`MAX_RESULT_BYTES`]
+/// (the outer error is SQLite's, the inner one the host's limit).
+fn query(
+    c: &rusqlite::Connection,
+    statement: &str,
+    parameters: &[Value],
+) -> rusqlite::Result<Result<Rows, SqliteError>> {
+    let mut stmt = c.prepare_cached(statement)?;
+    let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
+    let mut rows = stmt.query(rusqlite::params_from_iter(parameters))?;
+    let mut out = Vec::new();
+    let mut bytes = 0usize;
+    while let Some(row) = rows.next()? {
+        let values = (0..columns.len())
+            .map(|i| row.get::<_, Value>(i))
+            .collect::<Result<Vec<_>, _>>()?;
+        bytes += values.iter().map(value_size).sum::<usize>();
+        if bytes > MAX_RESULT_BYTES {
+            return Ok(Err(SqliteError::Io(format!(
+                "the query result exceeds the host's limit of {} MiB; select fewer rows",
+                MAX_RESULT_BYTES >> 20
+            ))));
+        }
+        out.push(values);
+    }
+    Ok(Ok(Rows { columns, rows: out }))
 }
 
 fn value_size(value: &Value) -> usize {
@@ -139,7 +209,7 @@ fn value_size(value: &Value) -> usize {
 /// The labels an application's databases answer to.
 #[derive(Debug)]
 struct Databases {
-    paths: BTreeMap<String, PathBuf>,
+    pools: BTreeMap<String, Arc<Pool>>,
 }
 
 /// What one component may open.
@@ -167,15 +237,12 @@ impl SqliteInstance {
                 "too many connections open (at most {MAX_OPEN_CONNECTIONS})"
             )));
         }
-        let path = self
+        let pool = self
             .databases
             .as_ref()
-            .and_then(|d| d.paths.get(label))
-            .ok_or(SqliteError::NoSuchDatabase)?
-            .clone();
-        super::blocking(move || Connection::open(&path))
-            .await
-            .map_err(SqliteError::Io)?
+            .and_then(|d| d.pools.get(label))
+            .ok_or(SqliteError::NoSuchDatabase)?;
+        Connection::lease(pool).await
     }
 }
 
@@ -213,10 +280,14 @@ impl Service for Sqlite {
                         .unwrap_or_else(|| data_dir.join(format!("sqlite_db_{label}.db")));
                     paths.insert(label.clone(), path);
                 }
-                Arc::new(Databases { paths })
+                let pools = paths
+                    .into_iter()
+                    .map(|(label, path)| (label, Arc::new(Pool::new(path))))
+                    .collect();
+                Arc::new(Databases { pools })
             })
             .clone();
-        if let Some(unknown) = labels.iter().find(|l| !databases.paths.contains_key(*l)) {
+        if let Some(unknown) = labels.iter().find(|l| !databases.pools.contains_key(*l)) {
             return Err(format!(
                 "sqlite_databases: no database is labelled `{unknown}`: `default` is built in; define others as [sqlite_database.{unknown}] in the runtime config file (--runtime-config-file)"
             ));
@@ -247,7 +318,8 @@ mod tests {
     #[tokio::test(flavor = "multi_thread")]
     async fn statements_bind_parameters_and_report_sqlite_errors() {
         let dir = tempfile::tempdir().expect("dir");
-        let c = Connection::open(&dir.path().join("db/app.db")).expect("open");
+        let pool = Arc::new(Pool::new(dir.path().join("db/app.db")));
+        let c = Connection::lease(&pool).await.expect("open");
         let none = c
             .execute(
                 "CREATE TABLE t (id INTEGER PRIMARY KEY, name TEXT, score REAL, data BLOB)".into(),
@@ -302,5 +374,111 @@ mod tests {
             matches!(&missing, SqliteError::Io(m) if m.contains("no such table: nope")),
             "{missing:?}"
         );
+    }
+
+    async fn run(c: &Connection, statement: &str) -> Result<Rows, SqliteError> {
+        c.execute(statement.into(), vec![]).await
+    }
+
+    fn idle(pool: &Pool) -> usize {
+        let kept: Vec<_> = std::iter::from_fn(|| pool.take()).collect();
+        let n = kept.len();
+        kept.into_iter().for_each(|p| pool.give_back(p));
+        n
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_long_read_moves_to_the_blocking_pool_and_completes() {
+        let dir = tempfile::tempdir().expect("dir");
+        let pool = Arc::new(Pool::new(dir.path().join("app.db")));
+        let c = Connection::lease(&pool).await.expect("open");
+        let long =
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 300000)
+                    SELECT count(*), sum(i) FROM n";
+        let rows = run(&c, long)
+            .await
+            .expect("interrupted in place, run again");
+        assert_eq!(
+            rows.rows,
+            vec![vec![
+                Value::Integer(300_000),
+                Value::Integer(45_000_150_000)
+            ]]
+        );
+        let writer = Connection::lease(&pool).await.expect("open");
+        run(&writer, "CREATE TABLE t (x)").await.expect("create");
+        run(&writer, "BEGIN IMMEDIATE").await.expect("write lock");
+        run(&writer, "INSERT INTO t VALUES (1)")
+            .await
+            .expect("insert");
+        let read = run(&c, "SELECT count(*) FROM t")
+            .await
+            .expect("WAL readers do not wait");
+        assert_eq!(read.rows, vec![vec![Value::Integer(0)]]);
+        let blocked = tokio::spawn({
+            let c = c.clone();
+            async move { run(&c, "BEGIN IMMEDIATE").await }
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        run(&writer, "COMMIT").await.expect("commit");
+        blocked
+            .await
+            .expect("join")
+            .expect("waited for the lock, then took it");
+        run(&c, "ROLLBACK").await.expect("rollback");
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_reused_connection_looks_new() {
+        let dir = tempfile::tempdir().expect("dir");
+        let pool = Arc::new(Pool::new(dir.path().join("app.db")));
+        let c = Connection::lease(&pool).await.expect("open");
+        run(&c, "CREATE TABLE t (x)").await.expect("create");
+        run(&c, "INSERT INTO t VALUES (1), (2)")
+            .await
+            .expect("insert");
+        assert_eq!(c.changes().await, Ok(2));
+        drop(c);
+        assert_eq!(idle(&pool), 1, "a plain connection is kept");
+
+        let c = Connection::lease(&pool).await.expect("reuse");
+        assert_eq!(idle(&pool), 0, "the kept one was leased");
+        assert_eq!(c.changes().await, Ok(0), "counters start at zero");
+        assert_eq!(c.last_insert_rowid().await, Ok(0));
+        run(&c, "SELECT * FROM t")
+            .await
+            .expect("statements still run");
+        drop(c);
+
+        for (spoiler, left_behind) in [
+            (
+                "CREATE TEMP TABLE scratch (x)",
+                "SELECT * FROM temp.scratch",
+            ),
+            (
+                "CREATE TABLE temp.scratch (x)",
+                "SELECT * FROM temp.scratch",
+            ),
+            ("PRAGMA query_only = ON", "INSERT INTO t VALUES (3)"),
+            ("BEGIN", "BEGIN"),
+        ] {
+            let c = Connection::lease(&pool).await.expect("open");
+            run(&c, spoiler).await.expect(spoiler);
+            drop(c);
+            assert_eq!(idle(&pool), 0, "{spoiler}: not kept");
+            let c = Connection::lease(&pool).await.expect("open");
+            let fresh = run(&c, left_behind).await;
+            match spoiler {
+                "BEGIN" => assert!(fresh.is_ok(), "no transaction left open: {fresh:?}"),
+                s if s.starts_with("PRAGMA") => {
+                    assert!(fresh.is_ok(), "the pragma did not carry over: {fresh:?}")
+                }
+                _ => assert!(
+                    matches!(&fresh, Err(SqliteError::Io(m)) if m.contains("no such table")),
+                    "{spoiler}: {fresh:?}"
+                ),
+            }
+            run(&c, "ROLLBACK").await.ok();
+        }
     }
 }
