@@ -11,6 +11,84 @@ use std::task::{Context, Poll};
 use std::time::Duration;
 use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 
+/// Most request bytes read and dropped after the function answered without
+/// reading them all.
+pub const LINGER_BYTES: u64 = 16 << 20;
+/// Longest time spent reading them.
+pub const LINGER_TIME: Duration = Duration::from_secs(5);
+
+/// A request body that, dropped before its end, goes on reading (and
+/// dropping) what the client still sends, up to [`LINGER_BYTES`] within
+/// [`LINGER_TIME`], before the connection is let go.
+///
+/// A function may answer before it reads the body: a `413` from the
+/// `Content-Length`, a `507` over quota, a `401`. Closing the socket with
+/// the client's bytes unread makes the kernel reset the connection, and a
+/// client still sending (a browser's upload, curl) then loses the answer
+/// and sees "connection reset" instead. Reading on a little, as web
+/// servers do (nginx's lingering close), lets the answer arrive; a small
+/// remainder even keeps the connection alive.
+pub struct Lingering<B: Body<Data = Bytes> + Send + Unpin + 'static> {
+    inner: Option<B>,
+}
+
+impl<B: Body<Data = Bytes> + Send + Unpin + 'static> Lingering<B> {
+    /// Wraps `inner`.
+    pub fn new(inner: B) -> Self {
+        Self { inner: Some(inner) }
+    }
+}
+
+impl<B: Body<Data = Bytes> + Send + Unpin + 'static> Body for Lingering<B> {
+    type Data = Bytes;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
+        match self.get_mut().inner.as_mut() {
+            Some(inner) => Pin::new(inner).poll_frame(cx),
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.as_ref().is_none_or(Body::is_end_stream)
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner
+            .as_ref()
+            .map_or_else(|| SizeHint::with_exact(0), Body::size_hint)
+    }
+}
+
+impl<B: Body<Data = Bytes> + Send + Unpin + 'static> Drop for Lingering<B> {
+    fn drop(&mut self) {
+        let Some(mut rest) = self.inner.take().filter(|b| !b.is_end_stream()) else {
+            return;
+        };
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            let read_on = async {
+                let mut read = 0u64;
+                while let Some(Ok(frame)) =
+                    std::future::poll_fn(|cx| Pin::new(&mut rest).poll_frame(cx)).await
+                {
+                    read += frame.data_ref().map_or(0, |d| d.len() as u64);
+                    if read > LINGER_BYTES {
+                        break;
+                    }
+                }
+            };
+            let _ = tokio::time::timeout(LINGER_TIME, read_on).await;
+        });
+    }
+}
+
 /// A request body that fails once more than `limit` bytes arrive, and flags
 /// it; with [`Self::stall_after`], also once the client sends nothing for a
 /// while as the function waits for it.

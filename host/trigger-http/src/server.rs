@@ -9,6 +9,7 @@
 //! never while a request is running (the request has `--timeout`).
 
 use crate::HttpApp;
+use crate::body::Lingering;
 use cloudfn_engine::limits::ConnectionLimits;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
@@ -325,7 +326,7 @@ async fn connection(
         let app = app.clone();
         let activity = service_activity.clone();
         activity.request_started();
-        let req = req.map(|body: Incoming| body.map_err(HttpError::from));
+        let req = req.map(|body: Incoming| Lingering::new(body).map_err(HttpError::from));
         async move {
             let response = app.handle(req, client).await;
             let response = response.map(|body| {
