@@ -6,7 +6,9 @@
 
 use crate::sql::{DbError, Dialect, Sql, Value};
 
-/// The version the code expects.
+/// The version the code expects. A step that raises it must make the
+/// statements written for it fail on the schema before it (a new table or
+/// column does), since [`Migrating`] migrates when a statement fails.
 pub const VERSION: i64 = 1;
 
 const V1_SQLITE: &[&str] = &[
@@ -103,6 +105,53 @@ pub fn migrate(db: &dyn Sql) -> Result<(), DbError> {
     }
 }
 
+/// A database migrated when it first needs to be: a statement that fails
+/// while the schema is behind [`VERSION`] migrates it and runs once more.
+/// Spares each request (each a fresh instance) a version check.
+pub struct Migrating<D> {
+    db: D,
+    checked: std::cell::Cell<bool>,
+}
+
+impl<D: Sql> Migrating<D> {
+    /// Wraps `db`.
+    pub fn new(db: D) -> Self {
+        Self {
+            db,
+            checked: std::cell::Cell::new(false),
+        }
+    }
+
+    fn run<T>(&self, statement: impl Fn(&D) -> Result<T, DbError>) -> Result<T, DbError> {
+        match statement(&self.db) {
+            Err(e) if !self.checked.replace(true) && version(&self.db)? < VERSION => {
+                migrate(&self.db).map_err(|m| {
+                    DbError::new(format!(
+                        "migrating the schema after `{}`: {}",
+                        e.message, m.message
+                    ))
+                })?;
+                statement(&self.db)
+            }
+            done => done,
+        }
+    }
+}
+
+impl<D: Sql> Sql for Migrating<D> {
+    fn dialect(&self) -> Dialect {
+        self.db.dialect()
+    }
+
+    fn execute(&self, statement: &str, params: &[Value]) -> Result<u64, DbError> {
+        self.run(|db| db.execute(statement, params))
+    }
+
+    fn query(&self, statement: &str, params: &[Value]) -> Result<Vec<Vec<Value>>, DbError> {
+        self.run(|db| db.query(statement, params))
+    }
+}
+
 #[cfg(all(test, not(target_family = "wasm")))]
 mod tests {
     use super::*;
@@ -117,5 +166,19 @@ mod tests {
         Sql::execute(&db, "DELETE FROM drive_schema", &[]).expect("forget");
         migrate(&db).expect("idempotent steps");
         assert_eq!(version(&db).expect("version"), VERSION);
+    }
+
+    #[test]
+    fn a_statement_on_an_empty_database_migrates_it_first() {
+        let db = Migrating::new(rusqlite::Connection::open_in_memory().expect("db"));
+        let rows = db
+            .query("SELECT count(*) FROM drive_users", &[])
+            .expect("migrated, then run");
+        assert_eq!(rows, vec![vec![Value::Int(0)]]);
+        assert_eq!(version(&db).expect("version"), VERSION);
+        let wrong = db
+            .query("SELECT nope FROM drive_users", &[])
+            .expect_err("bad column");
+        assert!(wrong.message.contains("nope"), "{}", wrong.message);
     }
 }

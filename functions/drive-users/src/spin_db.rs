@@ -1,9 +1,10 @@
 //! The credentials database and settings in a component: Spin's SQLite
 //! (`fermyon:spin/sqlite@2.0.0`, the database `default`) unless the
 //! component's variable `database` names a `mysql://` URL, then Spin's
-//! MySQL (`fermyon:spin/mysql@2.0.0`); the schema is migrated on opening.
+//! MySQL (`fermyon:spin/mysql@2.0.0`); the schema is migrated when a
+//! statement first finds it behind.
 
-use crate::schema;
+use crate::schema::Migrating;
 use crate::sql::{DbError, Dialect, Sql, Value};
 use crate::users::Settings;
 
@@ -153,18 +154,18 @@ impl Sql for Mysql {
 }
 
 /// Opens the credentials database the variable `database` names (a
-/// `mysql://` URL, else Spin's SQLite `default`) and migrates it.
+/// `mysql://` URL, else Spin's SQLite `default`), migrated when first
+/// needed ([`Migrating`]).
 pub fn open() -> Result<Box<dyn Sql>, String> {
     let db: Box<dyn Sql> = match variable("database") {
-        Some(url) if url.starts_with("mysql://") => {
-            Box::new(Mysql(mysql::Connection::open(&url).map_err(|e| {
-                format!("the credentials database (MySQL): {e:?}")
-            })?))
-        }
-        _ => Box::new(Sqlite(sqlite::Connection::open("default").map_err(
-            |e| format!("the credentials database (SQLite `default`): {e:?}"),
-        )?)),
+        Some(url) if url.starts_with("mysql://") => Box::new(Migrating::new(Mysql(
+            mysql::Connection::open(&url)
+                .map_err(|e| format!("the credentials database (MySQL): {e:?}"))?,
+        ))),
+        _ => Box::new(Migrating::new(Sqlite(
+            sqlite::Connection::open("default")
+                .map_err(|e| format!("the credentials database (SQLite `default`): {e:?}"))?,
+        ))),
     };
-    schema::migrate(db.as_ref()).map_err(|e| format!("migrating the credentials database: {e}"))?;
     Ok(db)
 }
