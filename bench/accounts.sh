@@ -5,6 +5,9 @@
 #
 #   bash bench/accounts.sh [LOGINS] [GETS]
 #
+# Last, authenticated requests/s over 100 sessions of 100 users (a session
+# lookup each, `GET /account/session`).
+#
 # Needs `cargo build --release -p cloudfn`, the components built
 # (`cloudfn up --build` once) and curl. Logins run one at a time (the
 # latency a user sees); the GETs with wrk when it is installed.
@@ -43,4 +46,25 @@ else
         for _ in $(seq "$gets"); do curl -s -o /dev/null "${h[@]}" "$site/blobs/file"; done
         echo "GET 4 KiB, $who: $(python3 -c "print(round($gets/($(date +%s.%N)-$start)))") req/s (curl, one at a time)"
     done
+fi
+
+# Many users at once: 100 sessions (one per user), each request a session
+# lookup (`GET /account/session`), the cookies taken in turn.
+sessions=100
+for i in $(seq "$sessions"); do
+    curl -s -c - "${json[@]}" "$site/account/register" \
+        -d "{\"username\": \"user$i\", \"password\": \"correct horse battery\"}" |
+        awk '$6 == "cloudfn_session" {print $7}'
+done >"$data/cookies"
+if command -v wrk >/dev/null; then
+    cat >"$data/rotate.lua" <<LUA
+local cookies, n = {}, 0
+for line in io.lines("$data/cookies") do cookies[#cookies + 1] = line end
+request = function()
+  n = n % #cookies + 1
+  return wrk.format("GET", "/account/session", { cookie = "cloudfn_session=" .. cookies[n] })
+end
+LUA
+    echo "GET /account/session over $sessions sessions in turn:"
+    wrk -t2 -c8 -d10s -s "$data/rotate.lua" "$site" | grep -E 'Requests/sec|Latency|Non-2xx'
 fi

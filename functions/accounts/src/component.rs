@@ -64,6 +64,7 @@ fn respond(request: &IncomingRequest) -> Reply {
         ("POST", ["register"]) => body().and_then(|f| ctx.register(&f)),
         ("POST", ["login"]) => body().and_then(|f| ctx.login(&f)),
         ("POST", ["logout"]) => ctx.logout(),
+        ("GET", ["session"]) => ctx.session(),
         (m, ["profile"]) if m == "GET" || m == "PATCH" => ctx.user(m).and_then(|a| match m {
             "GET" => ctx.profile(&a),
             _ => body().and_then(|f| ctx.update(&a, &f)),
@@ -98,11 +99,20 @@ fn respond(request: &IncomingRequest) -> Reply {
         _ => Err(Reply::error(
             404,
             format!(
-                "no such account route: {method} {path} (register, login, logout, profile, tokens, shares; DELETE /account)"
+                "no such account route: {method} {path} (register, login, logout, session, profile, tokens, shares; DELETE /account)"
             ),
         )),
     };
     result.unwrap_or_else(|reply| reply)
+}
+
+/// The profile a user sees: their account, and the CSRF token of a session.
+fn profile_json(a: &Authed) -> serde_json::Value {
+    let mut profile = a.user.json();
+    if let Via::Session { csrf, .. } = &a.via {
+        profile["csrf_token"] = csrf.clone().into();
+    }
+    profile
 }
 
 struct Ctx<'a> {
@@ -179,6 +189,17 @@ impl Ctx<'_> {
         Ok(self.session_reply(200, &user, &session))
     }
 
+    /// Who is logged in, `{"user": null}` when nobody is: a page's question,
+    /// answered without a `401` (which a browser reports as an error).
+    fn session(&self) -> Result<Reply, Reply> {
+        let user = match auth::authenticate(self.db, self.settings, self.headers).map_err(error)? {
+            Some(a) => profile_json(&a),
+            None => serde_json::Value::Null,
+        };
+        Ok(Reply::json(200, &serde_json::json!({ "user": user }))
+            .with_header("cache-control", "no-store"))
+    }
+
     fn logout(&self) -> Result<Reply, Reply> {
         if let Some(token) = auth::session_cookie(self.headers) {
             users::logout(self.db, &token).map_err(error)?;
@@ -188,11 +209,7 @@ impl Ctx<'_> {
     }
 
     fn profile(&self, a: &Authed) -> Result<Reply, Reply> {
-        let mut profile = a.user.json();
-        if let Via::Session { csrf, .. } = &a.via {
-            profile["csrf_token"] = csrf.clone().into();
-        }
-        Ok(Reply::json(200, &profile).with_header("cache-control", "no-store"))
+        Ok(Reply::json(200, &profile_json(a)).with_header("cache-control", "no-store"))
     }
 
     fn update(&self, a: &Authed, f: &Fields) -> Result<Reply, Reply> {

@@ -2,8 +2,8 @@
 //! names, in which encoding, and whether the client's copy is still good.
 //!
 //! - Pages (`/`, `/image-lab`, `/drive`, `/inverted-index`,
-//!   `/sentiment-dashboard`) are `Cache-Control: no-cache`: revalidated on
-//!   every load, cheaply, with their `ETag`.
+//!   `/sentiment-dashboard`, `/login`, `/profile`) are `Cache-Control:
+//!   no-cache`: revalidated on every load, cheaply, with their `ETag`.
 //! - Assets carry their content hash in their name and are cached for a year
 //!   (`immutable`).
 //! - A client that accepts gzip gets the form compressed at build time

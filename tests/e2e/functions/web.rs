@@ -1,9 +1,10 @@
 //! The web tier: the `web` component's pages over real HTTP, and each page's
 //! main flow in a real browser (Playwright driving Debian's Chromium,
-//! `tests/browser/pages.test.mjs`), against `cloudfn up` with the product
-//! manifest.
+//! `tests/browser/*.test.mjs`), against `cloudfn up` with the product
+//! manifest: the apps' pages on an anonymous drive, the accounts' pages on
+//! the drive as it ships.
 
-use crate::common::{HostBuilder, repo_root, run_ok};
+use crate::common::{Host, HostBuilder, repo_root, run_ok};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -92,22 +93,18 @@ fn web_pages_are_served_beside_the_functions_with_caching_and_gzip() {
     assert_eq!(refused.header("allow"), Some("GET, HEAD"));
 }
 
-#[test]
-fn every_page_works_in_a_real_browser() {
-    let chromium = chromium();
-    let dir = browser_tests();
-    let host = HostBuilder::product().anonymous_drive().start();
-    let screenshots = repo_root().join("target/browser-screenshots");
-    // Only this run's screenshots count.
-    let _ = std::fs::remove_dir_all(&screenshots);
+/// Runs the browser test file `tests` against `host`; `screenshots` is this
+/// file's own directory (emptied first: only this run's count).
+fn run_browser_tests(host: &Host, tests: &str, screenshots: &Path) {
+    let _ = std::fs::remove_dir_all(screenshots);
     let image = repo_root().join("tests/fixtures/jpeg/photo-420-q95.jpg");
     let output = Command::new("node")
-        .args(["--test", "--test-concurrency=1", "pages.test.mjs"])
-        .current_dir(&dir)
+        .args(["--test", "--test-concurrency=1", tests])
+        .current_dir(browser_tests())
         .env("CLOUDFN_URL", format!("http://{}", host.addr))
         .env("CLOUDFN_IMAGE", &image)
-        .env("CLOUDFN_SCREENSHOTS", &screenshots)
-        .env("CLOUDFN_CHROMIUM", &chromium)
+        .env("CLOUDFN_SCREENSHOTS", screenshots)
+        .env("CLOUDFN_CHROMIUM", chromium())
         .output()
         .expect("run node");
     let report = String::from_utf8_lossy(&output.stdout);
@@ -118,20 +115,42 @@ fn every_page_works_in_a_real_browser() {
         host.log_text()
     );
     assert!(report.contains("# fail 0"), "{report}");
-    for page in [
-        "home",
-        "image-lab",
-        "drive",
-        "inverted-index",
-        "sentiment-dashboard",
-    ] {
-        let shot = screenshots.join(format!("{page}.png"));
+}
+
+fn assert_screenshots(dir: &Path, pages: &[&str]) {
+    for page in pages {
+        let shot = dir.join(format!("{page}.png"));
         assert!(
             is_png(&shot),
             "a screenshot of {page} at {}",
             shot.display()
         );
     }
+}
+
+#[test]
+fn accounts_work_in_a_real_browser() {
+    let host = HostBuilder::product().start();
+    let screenshots = repo_root().join("target/browser-screenshots/accounts");
+    run_browser_tests(&host, "accounts.test.mjs", &screenshots);
+    assert_screenshots(&screenshots, &["login", "drive-user", "profile"]);
+}
+
+#[test]
+fn every_page_works_in_a_real_browser() {
+    let host = HostBuilder::product().anonymous_drive().start();
+    let screenshots = repo_root().join("target/browser-screenshots/pages");
+    run_browser_tests(&host, "pages.test.mjs", &screenshots);
+    assert_screenshots(
+        &screenshots,
+        &[
+            "home",
+            "image-lab",
+            "drive",
+            "inverted-index",
+            "sentiment-dashboard",
+        ],
+    );
 }
 
 fn is_png(path: &Path) -> bool {

@@ -30,7 +30,7 @@ const cf = (() => {
 
   /** A function's refusal, in words. */
   class FunctionError extends Error {
-    constructor(status, message) { super(message); this.status = status; }
+    constructor(status, message, detail = "") { super(message); this.status = status; this.detail = detail; }
   }
 
   const megapixels = (n) => {
@@ -53,6 +53,11 @@ const cf = (() => {
         return `This ${what} is too large: ${detail}`;
       case 415: return `This file is not an image the filter can read: ${detail}`;
       case 400: return `The ${what} was refused: ${detail}`;
+      case 401: return `You are not logged in (or your session ended): ${detail}`;
+      case 403: return `Refused: ${detail}`;
+      case 409: return `Already taken: ${detail}`;
+      case 429: return `Too many attempts${retryAfter ? `; try again in ${retryAfter} s` : ""}: ${detail}`;
+      case 507: return `Not enough space in your drive: ${detail}`;
       case 404: return `Not found: ${detail}`;
       case 412: return `Something already exists there: ${detail}`;
       case 503: return `The platform is busy${retryAfter ? `; try again in ${retryAfter} s` : ""}: ${detail}`;
@@ -72,7 +77,7 @@ const cf = (() => {
     if (!response.ok) {
       const text = await response.text().catch(() => "");
       throw new FunctionError(response.status,
-        describe(response.status, text, response.headers.get("retry-after"), what));
+        describe(response.status, text, response.headers.get("retry-after"), what), text.trim());
     }
     return response;
   }
@@ -99,5 +104,27 @@ const cf = (() => {
   /** A key's path segments, each percent-encoded, for a URL under /blobs/. */
   const blobPath = (key) => `/blobs/${key.split("/").map(encodeURIComponent).join("/")}`;
 
-  return { el, $, bytes, call, describe, say, dropZone, blobPath, FunctionError };
+  /** Where to go after logging in: `?next=` when it is a path on this site, else the drive. */
+  function nextPage() {
+    const next = new URLSearchParams(location.search).get("next") || "";
+    return /^\/(?![\/\\])/.test(next) ? next : "/drive";
+  }
+
+  /** Sends a logged-out visitor to the login page, to come back here after. */
+  function logIn() {
+    location.replace(`/login?next=${encodeURIComponent(location.pathname + location.search)}`);
+  }
+
+  /** JSON in, JSON (or nothing) out, for the account routes. */
+  async function send(method, url, body, what) {
+    const options = { method, headers: {} };
+    if (body !== undefined) {
+      options.headers["content-type"] = "application/json";
+      options.body = JSON.stringify(body);
+    }
+    const response = await call(url, options, what);
+    return response.status === 204 ? null : response.json();
+  }
+
+  return { el, $, bytes, call, send, describe, say, dropZone, blobPath, nextPage, logIn, FunctionError };
 })();

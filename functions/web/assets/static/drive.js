@@ -1,7 +1,8 @@
-// Drive: list, upload (with progress), download and delete blobs.
+// Drive: the logged-in user's files: list, upload (with progress), download,
+// delete and share. Logged out (and the drive not anonymous): to the login page.
 "use strict";
 (() => {
-  const { el, $, bytes, call, describe, say, dropZone, blobPath } = cf;
+  const { el, $, bytes, call, send, describe, say, dropZone, blobPath, logIn } = cf;
   const status = $("#status");
   const state = { prefix: new URLSearchParams(location.search).get("prefix") || "", pages: [""], next: null };
 
@@ -34,6 +35,23 @@
     }
   }
 
+  async function share(key) {
+    const region = $("#share-status");
+    const options = { key };
+    const hours = Number($("#share-hours").value), downloads = Number($("#share-downloads").value);
+    if (hours > 0) options.expires_in = Math.round(hours * 3600);
+    if (downloads > 0) options.max_downloads = downloads;
+    if ($("#share-password").value) options.password = $("#share-password").value;
+    try {
+      const made = await send("POST", "/account/shares", options, "share link");
+      const url = new URL(made.url, location.origin).href;
+      say(region, `Anyone with this link can download ${key}: `);
+      region.append(el("a", { id: "share-url", class: "share-link", href: url, text: url }));
+    } catch (e) {
+      say(region, e.status === 401 ? "Share links belong to an account: log in to make one." : e.message, "error");
+    }
+  }
+
   function fileRow(item) {
     const name = item.key.slice(state.prefix.length);
     const row = el("tr", { "data-key": item.key });
@@ -44,6 +62,7 @@
       el("td", { class: "hide-narrow mono", title: item.sha256, text: `${item.sha256.slice(0, 12)}…` }),
       el("td", {},
         el("a", { class: "button secondary", href: blobPath(item.key), download: name.split("/").pop(), text: "Download", "aria-label": `Download ${name}` }), " ",
+        el("button", { type: "button", class: "secondary", text: "Share", "aria-label": `Share ${name}`, onclick: () => share(item.key) }), " ",
         el("button", { type: "button", class: "danger", text: "Delete", "aria-label": `Delete ${name}`, onclick: () => remove(item.key, row) })));
     return row;
   }
@@ -87,7 +106,8 @@
         ? `${plural(fileCount, "file")} and ${plural(folders.size, "folder")} ${where} on this page.`
         : `No files ${where}.`);
     } catch (e) {
-      say(status, e.message, "error");
+      if (e.status === 401) logIn();
+      else say(status, e.message, "error");
     }
   }
 
@@ -144,8 +164,13 @@
     open(prefix && !prefix.endsWith("/") ? `${prefix}/` : prefix);
   });
   $("#reload").addEventListener("click", load);
+  $("#share-form").addEventListener("submit", (e) => e.preventDefault());
   $("#next").addEventListener("click", () => { state.pages.push(state.next); load(); });
   $("#first").addEventListener("click", () => { state.pages = [""]; load(); });
   $("#limit").addEventListener("change", () => { state.pages = [""]; load(); });
+  send("GET", "/account/session", undefined, "session").then(({ user }) => {
+    if (user) $("#who").replaceChildren(`Logged in as ${user.username}. `, el("a", { href: "/profile", text: "Your account" }));
+    else $("#who").replaceChildren("Not logged in: this is the shared anonymous drive. ", el("a", { href: "/login?next=%2Fdrive", text: "Log in" }));
+  }, () => {});
   load();
 })();

@@ -148,7 +148,8 @@
       say(region, `Saved as ${key}. `);
       region.append(el("a", { href: `/drive?prefix=${encodeURIComponent("images/")}`, text: "Open it in the drive" }));
     } catch (e) {
-      say(region, e.message, "error");
+      say(region, e.status === 401 ? "Saving to the drive needs an account: " : e.message, "error");
+      if (e.status === 401) region.append(el("a", { href: `/login?next=${encodeURIComponent("/image-lab")}`, text: "log in" }));
     }
   }
 
