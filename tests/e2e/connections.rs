@@ -238,3 +238,33 @@ fn regression_sigterm_ends_the_host_while_a_guest_loops() {
     );
     assert_eq!(status.code(), Some(130));
 }
+
+#[test]
+fn regression_an_answer_sent_before_the_body_is_read_reaches_a_client_still_sending() {
+    // The accounts component refuses a body over 64 KiB from its
+    // Content-Length, before reading it. The host used to close the socket
+    // with the client's bytes unread: the kernel reset the connection and
+    // the client, still sending, lost the 413.
+    let host = HostBuilder::product().start();
+    let body = vec![b'p'; 12 << 20];
+    for _ in 0..3 {
+        let mut stream = TcpStream::connect(host.addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let head = format!(
+            "POST /account/register HTTP/1.1\r\nHost: test\r\ncontent-type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).expect("write the head");
+        let mut writer = stream.try_clone().expect("clone");
+        let sending = body.clone();
+        let sender = std::thread::spawn(move || writer.write_all(&sending).is_ok());
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response);
+        let text = String::from_utf8_lossy(&response);
+        assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+        assert!(text.contains("limit"), "{text}");
+        assert!(sender.join().expect("sender"), "the whole body was taken");
+    }
+}

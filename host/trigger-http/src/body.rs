@@ -16,10 +16,14 @@ use wasmtime_wasi_http::{Error as HttpError, WasiBody};
 pub const LINGER_BYTES: u64 = 16 << 20;
 /// Longest time spent reading them.
 pub const LINGER_TIME: Duration = Duration::from_secs(5);
+/// Longest wait for the client's next bytes while reading them (a client
+/// that stalled is let go at once, as it would have been).
+pub const LINGER_SILENCE: Duration = Duration::from_secs(1);
 
 /// A request body that, dropped before its end, goes on reading (and
 /// dropping) what the client still sends, up to [`LINGER_BYTES`] within
-/// [`LINGER_TIME`], before the connection is let go.
+/// [`LINGER_TIME`], and while it sends something at least every
+/// [`LINGER_SILENCE`], before the connection is let go.
 ///
 /// A function may answer before it reads the body: a `413` from the
 /// `Content-Length`, a `507` over quota, a `401`. Closing the socket with
@@ -75,8 +79,11 @@ impl<B: Body<Data = Bytes> + Send + Unpin + 'static> Drop for Lingering<B> {
         runtime.spawn(async move {
             let read_on = async {
                 let mut read = 0u64;
-                while let Some(Ok(frame)) =
-                    std::future::poll_fn(|cx| Pin::new(&mut rest).poll_frame(cx)).await
+                while let Ok(Some(Ok(frame))) = tokio::time::timeout(
+                    LINGER_SILENCE,
+                    std::future::poll_fn(|cx| Pin::new(&mut rest).poll_frame(cx)),
+                )
+                .await
                 {
                     read += frame.data_ref().map_or(0, |d| d.len() as u64);
                     if read > LINGER_BYTES {
