@@ -405,6 +405,12 @@ mod tests {
                 Value::Integer(45_000_150_000)
             ]]
         );
+        let huge = "SELECT length(zeroblob(3000000)), length(randomblob(2000000))";
+        let rows = run(&c, huge).await.expect("too big in place, run again");
+        assert_eq!(
+            rows.rows,
+            vec![vec![Value::Integer(3_000_000), Value::Integer(2_000_000)]]
+        );
         let writer = Connection::lease(&pool).await.expect("open");
         run(&writer, "CREATE TABLE t (x)").await.expect("create");
         run(&writer, "BEGIN IMMEDIATE").await.expect("write lock");

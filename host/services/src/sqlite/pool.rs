@@ -28,9 +28,11 @@
 use rusqlite::ErrorCode;
 use rusqlite::config::DbConfig;
 use rusqlite::hooks::{AuthAction, AuthContext, Authorization};
+use rusqlite::limits::Limit;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 /// Most idle connections kept per database.
 pub const MAX_IDLE: usize = 16;
@@ -39,6 +41,11 @@ const STEPS_PER_TICK: i32 = 1000;
 /// Ticks a statement may run on the async executor before it is
 /// interrupted and run again on the blocking pool.
 const QUICK_TICKS: i64 = 16;
+/// The largest string or blob a statement run in place may make or read:
+/// one function over a huge value is a single step the budget cannot see,
+/// so a larger one (`SQLITE_TOOBIG`) sends the statement to the blocking
+/// pool, which runs it under SQLite's own limit.
+const QUICK_MAX_LENGTH: i32 = 1 << 20;
 
 /// One database file and its idle connections.
 #[derive(Debug)]
@@ -124,8 +131,8 @@ impl Pooled {
 
     /// Runs the read-only `statement` through `run` right here, if it can
     /// be done without waiting: outside a transaction, on a connection a
-    /// guest left plain, within [`QUICK_TICKS`], without waiting for a
-    /// lock. `None` when it cannot; nothing was changed then, so the
+    /// guest left plain, within [`QUICK_TICKS`] and [`QUICK_MAX_LENGTH`],
+    /// without waiting for a lock. `None` when it cannot; nothing was changed then, so the
     /// caller runs it on the blocking pool. This spares the lookups that
     /// make most of a request's statements two thread switches each.
     pub fn quick<R>(
@@ -137,17 +144,27 @@ impl Pooled {
         if !c.is_autocommit() || self.spoiled.load(Ordering::Relaxed) {
             return None;
         }
-        match c.prepare_cached(statement) {
-            Ok(s) if s.readonly() && !self.spoiled.load(Ordering::Relaxed) => {}
-            Ok(_) => return None,
-            Err(e) => return Some(Err(e)),
-        }
-        c.busy_timeout(std::time::Duration::ZERO).ok()?;
+        let length = c.limit(Limit::SQLITE_LIMIT_LENGTH).ok()?;
+        c.busy_timeout(Duration::ZERO).ok()?;
+        c.set_limit(Limit::SQLITE_LIMIT_LENGTH, QUICK_MAX_LENGTH)
+            .ok()?;
         self.ticks_left.store(QUICK_TICKS, Ordering::Relaxed);
-        let result = run(c);
+        let result = match c.prepare_cached(statement) {
+            Ok(s) if s.readonly() && !self.spoiled.load(Ordering::Relaxed) => {
+                drop(s);
+                Some(run(c))
+            }
+            Ok(_) => None,
+            Err(e) => Some(Err(e)),
+        };
         self.ticks_left.store(i64::MAX, Ordering::Relaxed);
-        c.busy_timeout(cloudfn_sqlite_file::BUSY_TIMEOUT).ok()?;
-        match result {
+        let restored = c.set_limit(Limit::SQLITE_LIMIT_LENGTH, length).is_ok()
+            && c.busy_timeout(cloudfn_sqlite_file::BUSY_TIMEOUT).is_ok();
+        if !restored {
+            // Not as a guest left it: never reused.
+            self.spoiled.store(true, Ordering::Relaxed);
+        }
+        match result? {
             Err(e)
                 if matches!(
                     e.sqlite_error_code(),
@@ -155,6 +172,7 @@ impl Pooled {
                         ErrorCode::OperationInterrupted
                             | ErrorCode::DatabaseBusy
                             | ErrorCode::DatabaseLocked
+                            | ErrorCode::TooBig
                     )
                 ) =>
             {
