@@ -154,7 +154,7 @@ impl Connection {
         let done = lease
             .pooled
             .as_mut()?
-            .quick(statement, |c| query(c, statement, parameters))?;
+            .quick(statement, |prepared| collect(prepared, parameters))?;
         lease.ran = true;
         Some(done.map_err(sql_error).and_then(|rows| rows))
     }
@@ -177,7 +177,16 @@ fn query(
     statement: &str,
     parameters: &[Value],
 ) -> rusqlite::Result<Result<Rows, SqliteError>> {
-    let mut stmt = c.prepare_cached(statement)?;
+    let mut prepared = c.prepare_cached(statement)?;
+    collect(&mut prepared, parameters)
+}
+
+/// Runs the prepared `stmt` with `parameters` bound, collecting its rows
+/// as [`query`] does.
+fn collect(
+    stmt: &mut rusqlite::Statement<'_>,
+    parameters: &[Value],
+) -> rusqlite::Result<Result<Rows, SqliteError>> {
     let columns: Vec<String> = stmt.column_names().map(str::to_owned).collect();
     let mut rows = stmt.query(rusqlite::params_from_iter(parameters))?;
     let mut out = Vec::new();

@@ -129,7 +129,8 @@ impl Pooled {
         &mut self.connection
     }
 
-    /// Runs the read-only `statement` through `run` right here, if it can
+    /// Prepares `statement` (from the connection's cache) and runs the
+    /// read-only result through `run` right here, if it can
     /// be done without waiting: outside a transaction, on a connection a
     /// guest left plain, within [`QUICK_TICKS`] and [`QUICK_MAX_LENGTH`],
     /// without waiting for a lock. `None` when it cannot; nothing was changed then, so the
@@ -138,7 +139,7 @@ impl Pooled {
     pub fn quick<R>(
         &mut self,
         statement: &str,
-        run: impl FnOnce(&rusqlite::Connection) -> Result<R, rusqlite::Error>,
+        run: impl FnOnce(&mut rusqlite::Statement<'_>) -> Result<R, rusqlite::Error>,
     ) -> Option<Result<R, rusqlite::Error>> {
         let c = &self.connection;
         if !c.is_autocommit() || self.spoiled.load(Ordering::Relaxed) {
@@ -150,9 +151,8 @@ impl Pooled {
             .ok()?;
         self.ticks_left.store(QUICK_TICKS, Ordering::Relaxed);
         let result = match c.prepare_cached(statement) {
-            Ok(s) if s.readonly() && !self.spoiled.load(Ordering::Relaxed) => {
-                drop(s);
-                Some(run(c))
+            Ok(mut prepared) if prepared.readonly() && !self.spoiled.load(Ordering::Relaxed) => {
+                Some(run(&mut prepared))
             }
             Ok(_) => None,
             Err(e) => Some(Err(e)),
